@@ -1,0 +1,2 @@
+#include "common/gpu_probe_parse.h"
+// Being written (parsers helper).
