@@ -31,6 +31,9 @@ struct GpuStatus {
   std::optional<int> temperature_c;
   std::string pci_bus_id;
   std::vector<GpuProcess> processes;     // filled by AttachProcesses / the gpustat parser
+  // Non-empty when the driver reports this GPU as failing ("Unknown Error", "GPU is lost",
+  // "GPU requires reset"): such a GPU is shown but never scheduled on.
+  std::string error;
   friend bool operator==(const GpuStatus&, const GpuStatus&) = default;
 };
 
