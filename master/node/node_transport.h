@@ -1,0 +1,60 @@
+#ifndef GPUQ_MASTER_NODE_NODE_TRANSPORT_H_
+#define GPUQ_MASTER_NODE_NODE_TRANSPORT_H_
+
+// The seam between node links and the network: a transport opens a connection to a node and
+// runs the remote side there; the connection answers requests over that one open session.
+// The real one is libssh (ssh_transport.h); tests use scripted fakes.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "master/node/remote_protocol.h"
+
+namespace gpuq {
+
+struct ConnectParams {
+  std::string host;
+  int port = 22;
+  std::string remote_user;
+  std::string private_key;         // OpenSSH or PEM text; held in memory only
+  // The pinned host key ("SHA256:..."). Empty: trust on first use, the caller pins it.
+  std::string pinned_host_key_sha256;
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+// What Connect saw of the host key, whatever the outcome.
+struct HostKeySeen {
+  std::string sha256;  // "SHA256:base64", empty if the handshake never got that far
+  bool mismatch = false;
+};
+
+// One open session to a node with the remote side running.
+// Not thread-safe: a connection belongs to the one thread that uses it.
+class NodeConnection {
+ public:
+  virtual ~NodeConnection() = default;
+
+  // Sends `verb arg` and waits for the framed reply. kTimeout when no reply came within
+  // `timeout`; kUnavailable when the session broke. After any error the connection is
+  // unusable and must be dropped.
+  virtual Result<RemoteReply> Call(std::string_view verb, std::string_view arg,
+                                   std::chrono::milliseconds timeout) = 0;
+};
+
+class NodeTransport {
+ public:
+  virtual ~NodeTransport() = default;
+
+  // Connects, checks the host key against params.pinned_host_key_sha256 (refusing a
+  // mismatch with kFailedPrecondition before authenticating), authenticates with the key
+  // and starts the remote side. `seen` is always filled as far as the handshake got.
+  virtual Result<std::unique_ptr<NodeConnection>> Connect(const ConnectParams& params,
+                                                          HostKeySeen* seen) = 0;
+};
+
+}  // namespace gpuq
+
+#endif  // GPUQ_MASTER_NODE_NODE_TRANSPORT_H_
