@@ -42,18 +42,13 @@ std::variant<nlohmann::json, CallError> ApiClient::Send(const std::string& metho
   std::string payload = body ? body->dump() : "";
   const char* type = "application/json";
 
-  httplib::Result res;
-  if (method == "GET") {
-    res = client.Get(path, headers);
-  } else if (method == "POST") {
-    res = client.Post(path, headers, payload, type);
-  } else if (method == "PUT") {
-    res = client.Put(path, headers, payload, type);
-  } else if (method == "PATCH") {
-    res = client.Patch(path, headers, payload, type);
-  } else {
-    res = client.Delete(path, headers);
-  }
+  httplib::Result res = [&] {
+    if (method == "GET") return client.Get(path, headers);
+    if (method == "POST") return client.Post(path, headers, payload, type);
+    if (method == "PUT") return client.Put(path, headers, payload, type);
+    if (method == "PATCH") return client.Patch(path, headers, payload, type);
+    return client.Delete(path, headers);
+  }();
   if (!res) {
     return CallError{kExitUnreachable, "cannot reach the master at " + server_url_ + ": " +
                                            httplib::to_string(res.error())};

@@ -1,0 +1,172 @@
+#include "master/app/master.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/cluster_state.h"
+#include "master/app/link_manager.h"
+#include "master/app/node_events.h"
+#include "master/node/ssh_transport.h"
+#include "master/secrets/password.h"
+#include "master/secrets/secret_box.h"
+#include "master/secrets/token.h"
+#include "master/store/audit_log.h"
+#include "master/store/database.h"
+#include "master/store/user_store.h"
+#include "web/api_server.h"
+
+namespace gpuq {
+namespace {
+
+constexpr char kAdminName[] = "admin";
+
+Status ParseListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("must be HOST:PORT, e.g. 0.0.0.0:8000", "listen");
+  }
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);  // [::1]:8000
+  }
+  try {
+    *port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return Status::InvalidArgument("the port is not a number", "listen");
+  }
+  if (*port < 1 || *port > 65535) return Status::InvalidArgument("port out of range", "listen");
+  return Status::Ok();
+}
+
+Status PrepareDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir) / "logs", ec);
+  if (ec) return Status::Internal("cannot create the data folder " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);  // it holds the secret key and the database
+  return Status::Ok();
+}
+
+// Creates the admin account on first start.
+Status EnsureAdmin(Database* db, Clock* clock) {
+  UserStore users(db, clock);
+  if (users.FindByName(kAdminName).ok()) return Status::Ok();
+  const char* from_env = std::getenv("GPUQ_ADMIN_PASSWORD");
+  bool generated = from_env == nullptr || *from_env == '\0';
+  std::string password = generated ? RandomUrlSafeToken(12) : from_env;
+  Result<std::string> hash = HashPassword(password);
+  if (!hash.ok()) return hash.status();
+  Result<UserId> id = users.Create(kAdminName, *hash, UserRole::kAdmin);
+  if (!id.ok()) return id.status();
+  AuditLog(db, clock).Record(std::nullopt, "user.create", "user admin", "first start");
+  if (generated) {
+    std::cout << "gpuq: created the account 'admin' with password: " << password
+              << "\n      (shown once; set GPUQ_ADMIN_PASSWORD before the first start to choose it)"
+              << std::endl;
+  } else {
+    std::cout << "gpuq: created the account 'admin' with the password from GPUQ_ADMIN_PASSWORD"
+              << std::endl;
+  }
+  return Status::Ok();
+}
+
+// What the web layer may ask of the master.
+class Actions final : public MasterActions {
+ public:
+  Actions(LinkManager* links, ClusterState* cluster, Database* db, Clock* clock)
+      : links_(links), cluster_(cluster), db_(db), clock_(clock) {}
+
+  void NodeChanged(NodeId node) override { links_->Restart(node); }
+  void NodeRemoved(NodeId node) override {
+    links_->Remove(node);
+    cluster_->Remove(node);
+  }
+  void CredentialChanged(UserId user) override {
+    Result<UserRow> row = UserStore(db_, clock_).FindById(user);
+    if (row.ok() && row->username == kAdminName) links_->RestartAll();
+  }
+  Result<std::string> FingerprintPrivateKey(const std::string& key_text) override {
+    return PublicKeyFingerprint(key_text);
+  }
+
+ private:
+  LinkManager* links_;
+  ClusterState* cluster_;
+  Database* db_;
+  Clock* clock_;
+};
+
+}  // namespace
+
+int RunMaster(const MasterOptions& options) {
+  // Signals are taken by one waiting thread; every other thread inherits the block.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the master
+
+  auto fail = [](const Status& s) {
+    std::cerr << "gpuq master: " << s.ToString() << std::endl;
+    return 1;
+  };
+  std::string host;
+  int port = 0;
+  if (Status s = ParseListen(options.listen, &host, &port); !s.ok()) return fail(s);
+  if (Status s = PrepareDataDir(options.data_dir); !s.ok()) return fail(s);
+
+  RealClock* clock = RealClock::Get();
+  Result<std::unique_ptr<Database>> db = Database::Open(options.data_dir + "/gpuq.db");
+  if (!db.ok()) return fail(db.status());
+  Result<SecretBox> secrets = SecretBox::LoadOrCreate(options.data_dir + "/secret.key");
+  if (!secrets.ok()) return fail(secrets.status());
+  if (Status s = EnsureAdmin(db->get(), clock); !s.ok()) return fail(s);
+
+  ClusterState cluster;
+  SshTransport transport;
+  NodeEvents events(db->get(), clock, &cluster);
+  LinkOptions link_options;
+  link_options.probe_interval = std::chrono::milliseconds(options.probe_interval_ms);
+  link_options.probe_timeout = std::chrono::milliseconds(options.probe_timeout_ms);
+  link_options.connect_timeout = std::chrono::milliseconds(options.connect_timeout_ms);
+  link_options.probe_account = kAdminName;
+  LinkManager links(db->get(), clock, &*secrets, &transport, &events, link_options);
+
+  LoginLimiter login_limiter(clock);
+  Actions actions(&links, &cluster, db->get(), clock);
+  WebContext web;
+  web.db = db->get();
+  web.clock = clock;
+  web.secrets = &*secrets;
+  web.cluster = &cluster;
+  web.actions = &actions;
+  web.login_limiter = &login_limiter;
+  ApiServer server(web);
+  if (Status s = server.Bind(host, port); !s.ok()) return fail(s);
+  if (Status s = links.StartAll(); !s.ok()) return fail(s);
+
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {}: stopping (runs on nodes keep running)", sig);
+    server.Stop();
+  });
+  spdlog::info("gpuq master listening on http://{}:{} (data: {})", host, port, options.data_dir);
+  server.Run();
+
+  links.StopAll();
+  // If the server stopped for another reason, release the signal waiter.
+  pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  signal_waiter.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace gpuq

@@ -1,0 +1,25 @@
+#ifndef GPUQ_MASTER_APP_MASTER_H_
+#define GPUQ_MASTER_APP_MASTER_H_
+
+#include <string>
+
+namespace gpuq {
+
+// `gpuq master` settings (INTERFACE.md). Flag > GPUQ_* environment > config file > default.
+struct MasterOptions {
+  std::string listen = "0.0.0.0:8000";  // HOST:PORT
+  std::string data_dir = "./gpuq-data";
+  int probe_interval_ms = 1000;
+  int probe_timeout_ms = 5000;
+  int connect_timeout_ms = 5000;
+};
+
+// Runs the master until SIGTERM or SIGINT; returns the process exit code. On first start
+// creates the data folder, the database, DATA/secret.key and the `admin` account (password
+// from GPUQ_ADMIN_PASSWORD, else generated and printed once). Tasks running on nodes keep
+// running when the master stops.
+int RunMaster(const MasterOptions& options);
+
+}  // namespace gpuq
+
+#endif  // GPUQ_MASTER_APP_MASTER_H_

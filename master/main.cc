@@ -1,0 +1,99 @@
+// gpuq: `gpuq master` runs the scheduler; every other subcommand is a client of a master's
+// HTTP API (INTERFACE.md). This file only parses the command line.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "master/app/master.h"
+#include "master/cli/api_client.h"
+#include "master/cli/client_commands.h"
+
+int main(int argc, char** argv) {
+  using namespace gpuq;
+  CLI::App app{"gpuq: a GPU task scheduler for research labs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gpuq 0.1.0");
+
+  MasterOptions master;
+  CLI::App* master_cmd = app.add_subcommand("master", "run the master (scheduler, API, panel)");
+  master_cmd->set_config("--config", "", "TOML or INI file with master settings");
+  master_cmd->add_option("--listen", master.listen, "HOST:PORT to serve on")
+      ->envname("GPUQ_LISTEN")->capture_default_str();
+  master_cmd->add_option("--data", master.data_dir, "data folder (database, key, logs)")
+      ->envname("GPUQ_DATA")->capture_default_str();
+  master_cmd->add_option("--probe-interval-ms", master.probe_interval_ms,
+                         "how often each node's GPUs are sampled")
+      ->envname("GPUQ_PROBE_INTERVAL_MS")->check(CLI::Range(100, 60000))->capture_default_str();
+  master_cmd->add_option("--probe-timeout-ms", master.probe_timeout_ms,
+                         "a probe slower than this marks the node unavailable")
+      ->envname("GPUQ_PROBE_TIMEOUT_MS")->check(CLI::Range(500, 120000))->capture_default_str();
+  master_cmd->add_option("--connect-timeout-ms", master.connect_timeout_ms, "SSH connect timeout")
+      ->envname("GPUQ_CONNECT_TIMEOUT_MS")->check(CLI::Range(500, 120000))->capture_default_str();
+
+  // Client subcommands share --server and --token.
+  cli::ClientOptions client;
+  if (const char* s = std::getenv("GPUQ_SERVER"); s && *s) client.server = s;
+  if (const char* t = std::getenv("GPUQ_TOKEN"); t && *t) client.token = t;
+  auto add_client_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--server", client.server, "master URL (env GPUQ_SERVER)");
+    cmd->add_option("--token", client.token, "API token (env GPUQ_TOKEN; else `gpuq login`)");
+  };
+
+  std::string login_user = "admin";
+  CLI::App* login_cmd = app.add_subcommand("login", "ask for a password and store an API token");
+  add_client_flags(login_cmd);
+  login_cmd->add_option("--user", login_user, "account name")->capture_default_str();
+
+  bool nodes_json = false;
+  CLI::App* nodes_cmd = app.add_subcommand("nodes", "nodes with every GPU's memory, use, holders");
+  add_client_flags(nodes_cmd);
+  nodes_cmd->add_flag("--json", nodes_json, "print the API's JSON");
+
+  CLI::App* node_cmd = app.add_subcommand("node", "manage nodes (admin)");
+  node_cmd->require_subcommand(1);
+  cli::NodeAddOptions node_add;
+  bool no_schedule = false;
+  CLI::App* node_add_cmd = node_cmd->add_subcommand("add", "register a node");
+  add_client_flags(node_add_cmd);
+  node_add_cmd->add_option("name", node_add.name, "node name")->required();
+  node_add_cmd->add_option("host", node_add.host, "host name or address")->required();
+  node_add_cmd->add_option("--port", node_add.port, "SSH port")->capture_default_str();
+  node_add_cmd->add_option("--probe", node_add.probe, "nvidia-smi, gpustat or an absolute path");
+  node_add_cmd->add_flag("--no-schedule", no_schedule, "watch the node but start nothing on it");
+  std::string node_ref, fingerprint;
+  CLI::App* node_rm_cmd = node_cmd->add_subcommand("rm", "remove a node");
+  add_client_flags(node_rm_cmd);
+  node_rm_cmd->add_option("node", node_ref, "node name or id")->required();
+  CLI::App* node_accept_cmd =
+      node_cmd->add_subcommand("accept-key", "accept a node's new host key");
+  add_client_flags(node_accept_cmd);
+  node_accept_cmd->add_option("node", node_ref, "node name or id")->required();
+  node_accept_cmd->add_option("fingerprint", fingerprint, "the SHA256:... the node now shows")
+      ->required();
+
+  CLI::App* cred_cmd = app.add_subcommand("credential", "your SSH credential for the nodes");
+  cred_cmd->require_subcommand(1);
+  std::string remote_user, key_file;
+  CLI::App* cred_set_cmd = cred_cmd->add_subcommand("set", "store your SSH user and private key");
+  add_client_flags(cred_set_cmd);
+  cred_set_cmd->add_option("--remote-user", remote_user, "account name on the nodes")->required();
+  cred_set_cmd->add_option("--key", key_file, "private key file (no passphrase)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : cli::kExitUsage;
+  }
+
+  if (*master_cmd) return RunMaster(master);
+  if (*login_cmd) return cli::Login(client, login_user);
+  if (*nodes_cmd) return cli::ListNodes(client, nodes_json);
+  if (*node_add_cmd) {
+    node_add.schedulable = !no_schedule;
+    return cli::AddNode(client, node_add);
+  }
+  if (*node_rm_cmd) return cli::RemoveNode(client, node_ref);
+  if (*node_accept_cmd) return cli::AcceptNodeKey(client, node_ref, fingerprint);
+  if (*cred_set_cmd) return cli::SetCredential(client, remote_user, key_file);
+  return cli::kExitUsage;
+}

@@ -1,0 +1,53 @@
+#include "web/api_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "web/api_routes.h"
+#include "web/http_util.h"
+
+namespace gpuq {
+
+ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httplib::Server>()) {
+  httplib::Server& s = *server_;
+  s.set_keep_alive_max_count(1000);
+  s.set_read_timeout(30, 0);
+  s.set_payload_max_length(16 << 20);
+  s.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                         {"X-Frame-Options", "DENY"},
+                         {"Referrer-Policy", "no-referrer"},
+                         {"Cache-Control", "no-store"}});
+
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    ReplyJson(res, 200, {{"status", "ok"}});
+  });
+  RegisterAccountRoutes(s, &ctx_);
+  RegisterNodeRoutes(s, &ctx_);
+
+  // Unknown routes under /api answer in the API's error shape.
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && req.path.rfind("/api/", 0) == 0 && res.body.empty()) {
+      ReplyError(res, Status::NotFound("no route " + req.method + " " + req.path));
+    }
+  });
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                             std::exception_ptr) {
+    spdlog::error("{} {}: unhandled exception", req.method, req.path);
+    ReplyError(res, Status::Internal("internal error"));
+  });
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Bind(const std::string& host, int port) {
+  if (!server_->bind_to_port(host.c_str(), port)) {
+    return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
+                               " (in use, or not an address of this machine)");
+  }
+  return Status::Ok();
+}
+
+void ApiServer::Run() { server_->listen_after_bind(); }
+
+void ApiServer::Stop() { server_->stop(); }
+
+}  // namespace gpuq
