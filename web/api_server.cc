@@ -9,6 +9,12 @@ namespace gpuq {
 
 ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httplib::Server>()) {
   httplib::Server& s = *server_;
+  // httplib's default also sets SO_REUSEPORT, which lets a second master bind the same port
+  // and silently share its requests. SO_REUSEADDR alone allows a quick restart.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   s.set_keep_alive_max_count(1000);
   s.set_read_timeout(30, 0);
   s.set_payload_max_length(16 << 20);

@@ -1,9 +1,14 @@
 #include "master/app/master.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -50,6 +55,27 @@ Status PrepareDataDir(const std::string& dir) {
   std::filesystem::create_directories(std::filesystem::path(dir) / "logs", ec);
   if (ec) return Status::Internal("cannot create the data folder " + dir + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);  // it holds the secret key and the database
+  return Status::Ok();
+}
+
+// Holds DATA/master.lock for the life of the process: two masters on one database would
+// start every task twice. The fd is left open on purpose; the kernel drops the lock at exit.
+Status LockDataDir(const std::string& dir) {
+  std::string path = dir + "/master.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    ::close(fd);
+    return Status::FailedPrecondition("another gpuq master (pid " +
+                                      std::string(pid, n > 0 ? static_cast<size_t>(n) : 0) +
+                                      ") is using the data folder " + dir);
+  }
+  std::string me = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+    return Status::Internal("cannot write " + path);
+  }
   return Status::Ok();
 }
 
@@ -121,6 +147,7 @@ int RunMaster(const MasterOptions& options) {
   int port = 0;
   if (Status s = ParseListen(options.listen, &host, &port); !s.ok()) return fail(s);
   if (Status s = PrepareDataDir(options.data_dir); !s.ok()) return fail(s);
+  if (Status s = LockDataDir(options.data_dir); !s.ok()) return fail(s);
 
   RealClock* clock = RealClock::Get();
   Result<std::unique_ptr<Database>> db = Database::Open(options.data_dir + "/gpuq.db");
