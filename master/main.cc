@@ -1,9 +1,15 @@
 // gpuq: `gpuq master` runs the scheduler; every other subcommand is a client of a master's
 // HTTP API (INTERFACE.md). This file only parses the command line.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
 
 #include "master/app/master.h"
+#include "master/app/master_config.h"
 #include "master/cli/api_client.h"
 #include "master/cli/client_commands.h"
 
@@ -13,21 +19,23 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "gpuq 0.1.0");
 
-  MasterOptions master;
+  // Master settings are collected as text and resolved with INTERFACE.md's precedence
+  // (flag > GPUQ_* environment > config file > default) by ResolveMasterOptions.
+  std::map<std::string, std::string> master_flags;
+  std::string master_config;
   CLI::App* master_cmd = app.add_subcommand("master", "run the master (scheduler, API, panel)");
-  master_cmd->set_config("--config", "", "TOML or INI file with master settings");
-  master_cmd->add_option("--listen", master.listen, "HOST:PORT to serve on")
-      ->envname("GPUQ_LISTEN")->capture_default_str();
-  master_cmd->add_option("--data", master.data_dir, "data folder (database, key, logs)")
-      ->envname("GPUQ_DATA")->capture_default_str();
-  master_cmd->add_option("--probe-interval-ms", master.probe_interval_ms,
-                         "how often each node's GPUs are sampled")
-      ->envname("GPUQ_PROBE_INTERVAL_MS")->check(CLI::Range(100, 60000))->capture_default_str();
-  master_cmd->add_option("--probe-timeout-ms", master.probe_timeout_ms,
-                         "a probe slower than this marks the node unavailable")
-      ->envname("GPUQ_PROBE_TIMEOUT_MS")->check(CLI::Range(500, 120000))->capture_default_str();
-  master_cmd->add_option("--connect-timeout-ms", master.connect_timeout_ms, "SSH connect timeout")
-      ->envname("GPUQ_CONNECT_TIMEOUT_MS")->check(CLI::Range(500, 120000))->capture_default_str();
+  master_cmd->add_option("--config", master_config, "TOML or INI file with master settings");
+  const std::pair<const char*, const char*> kMasterFlags[] = {
+      {"listen", "HOST:PORT to serve on (default 0.0.0.0:8000)"},
+      {"data", "data folder: database, key, logs (default ./gpuq-data)"},
+      {"probe-interval-ms", "how often each node's GPUs are sampled (default 1000)"},
+      {"probe-timeout-ms", "a probe slower than this marks the node unavailable (default 5000)"},
+      {"connect-timeout-ms", "SSH connect timeout (default 5000)"},
+  };
+  std::map<std::string, std::string> master_flag_values;
+  for (const auto& [name, help] : kMasterFlags) {
+    master_cmd->add_option(std::string("--") + name, master_flag_values[name], help);
+  }
 
   // Client subcommands share --server and --token.
   cli::ClientOptions client;
@@ -85,7 +93,43 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : cli::kExitUsage;
   }
 
-  if (*master_cmd) return RunMaster(master);
+  if (*master_cmd) {
+    for (const auto& [name, help] : kMasterFlags) {
+      if (master_cmd->count(std::string("--") + name) > 0) {
+        std::string key = name;
+        std::replace(key.begin(), key.end(), '-', '_');
+        master_flags[key] = master_flag_values[name];
+      }
+    }
+    std::map<std::string, std::string> env;
+    for (const char* setting : {"listen", "data", "probe_interval_ms", "probe_timeout_ms",
+                                "connect_timeout_ms"}) {
+      std::string name = MasterSettingEnvName(setting);
+      if (const char* v = std::getenv(name.c_str())) env[name] = v;
+    }
+    std::map<std::string, std::string> file;
+    if (!master_config.empty()) {
+      std::ifstream in(master_config);
+      if (!in) {
+        std::cerr << "gpuq master: cannot read the config file " << master_config << "\n";
+        return cli::kExitUsage;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      Result<std::map<std::string, std::string>> parsed = ParseMasterConfig(text.str());
+      if (!parsed.ok()) {
+        std::cerr << "gpuq master: " << master_config << ": " << parsed.status().message() << "\n";
+        return cli::kExitUsage;
+      }
+      file = std::move(*parsed);
+    }
+    Result<MasterOptions> options = ResolveMasterOptions(master_flags, env, file);
+    if (!options.ok()) {
+      std::cerr << "gpuq master: " << options.status().ToString() << "\n";
+      return cli::kExitUsage;
+    }
+    return RunMaster(*options);
+  }
   if (*login_cmd) return cli::Login(client, login_user);
   if (*nodes_cmd) return cli::ListNodes(client, nodes_json);
   if (*node_add_cmd) {
