@@ -7,7 +7,7 @@ import time
 import unittest
 from datetime import datetime
 
-from harness import SimCluster
+from harness import NVIDIA_SMI, SimCluster
 from master_harness import Master, wait_for
 
 INTERVAL_S = 1.0
@@ -137,6 +137,40 @@ class NodeLinksTest(unittest.TestCase):
         finally:
             self.cluster.resume("node3")
         wait_for(lambda: self.nodes()["node3"]["available"], timeout=20, message="node3 back")
+
+    def test_probe_setting_gpustat_custom_path_and_missing_tool(self):
+        node_id = self.node_ids["node2"]
+
+        def set_probe(probe):
+            status, body = self.master.api("PATCH", "/api/v1/nodes/%d" % node_id,
+                                           {"probe": probe}, token=self.token)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["probe"], probe)
+
+        def fresh_sample_after(t):
+            def check():
+                n = self.nodes()["node2"]
+                return n if n["available"] and n["last_sample_at"] and \
+                    parse_time(n["last_sample_at"]) > t else None
+            return wait_for(check, timeout=10, message="fresh sample of node2")
+
+        pid = self.cluster.foreign("node2", 1, 5000, util=20)
+        try:
+            for probe in ("gpustat", str(NVIDIA_SMI), "nvidia-smi"):
+                set_probe(probe)
+                node = fresh_sample_after(time.time())
+                self.assertEqual(len(node["gpus"]), 4, probe)
+                self.assertEqual(node["gpus"][0]["model"], "Tesla V100-SXM2-32GB", probe)
+                procs = [p for g in node["gpus"] for p in g["processes"]]
+                self.assertEqual([p["pid"] for p in procs], [pid], probe)
+            set_probe("/nonexistent/nvidia-smi")
+            node = wait_for(lambda: (lambda n: n if not n["available"] else None)(
+                self.nodes()["node2"]), timeout=10, message="node2 unavailable")
+            self.assertIn("not found", node["last_error"])
+        finally:
+            set_probe("nvidia-smi")
+            self.cluster.simctl("node2", "stop-foreign", str(pid))
+        fresh_sample_after(time.time())
 
     def test_swapped_host_key_is_refused_until_an_admin_accepts_it(self):
         old = self.nodes()["node1"]["host_key_sha256"]
