@@ -6,6 +6,7 @@
 #include "common/cluster_state.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/snapshot.h"
 #include "common/status.h"
 #include "master/secrets/secret_box.h"
 #include "master/store/database.h"
@@ -24,6 +25,19 @@ class MasterActions {
   // "SHA256:..." of a private key's public half; InvalidArgument (field "private_key") when
   // the text is not a key gpuq can use.
   virtual Result<std::string> FingerprintPrivateKey(const std::string& key_text) = 0;
+
+  // Tasks. The task store is the web layer's to write (submit, edit, hold, cancel of a task
+  // not yet started); these tell the master what changed.
+  // The queue changed (submit, edit, release, cancel of a queued task): wake the scheduler.
+  virtual void TasksChanged() = 0;
+  // A starting or running task was asked to stop: the master kills its process group on the
+  // node and records the end once the processes are gone.
+  virtual void CancelRequested(TaskId task) = 0;
+  // Why a queued task is not running yet; empty when the scheduler has not looked at it yet.
+  virtual std::string WaitingReason(TaskId task) = 0;
+  // A warning when no registered node could ever run a task of this shape (more GPUs or
+  // memory than any node has, a node or model that does not exist); empty when it could.
+  virtual std::string NeverFitsWarning(const TaskRequest& task) = 0;
 };
 
 // Everything the HTTP handlers use. Pointers are owned by the master and outlive the server.

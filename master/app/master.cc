@@ -120,6 +120,11 @@ class Actions final : public MasterActions {
   Result<std::string> FingerprintPrivateKey(const std::string& key_text) override {
     return PublicKeyFingerprint(key_text);
   }
+  // Until the scheduler and launcher are wired in (issue 3), tasks wait in the store.
+  void TasksChanged() override {}
+  void CancelRequested(TaskId) override {}
+  std::string WaitingReason(TaskId) override { return "the scheduler is not running yet"; }
+  std::string NeverFitsWarning(const TaskRequest&) override { return ""; }
 
  private:
   LinkManager* links_;
