@@ -1,0 +1,79 @@
+#ifndef GPUQ_TESTS_UNIT_STORE_STORE_TEST_UTIL_H_
+#define GPUQ_TESTS_UNIT_STORE_STORE_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "master/store/database.h"
+#include "master/store/migrations.h"
+
+namespace gpuq::store_test {
+
+// A fresh folder under $TMPDIR, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gpuq-store-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Opens a private in-memory database with the real migrations, failing the test if it cannot.
+inline std::unique_ptr<Database> OpenMemoryDb() {
+  Result<std::unique_ptr<Database>> db = Database::Open(":memory:");
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(*db) : nullptr;
+}
+
+// The number of the newest embedded migration.
+inline int NewestMigration() { return kMigrationsCount; }
+
+// Runs SQL that returns one integer (a count, a pragma).
+inline int64_t QueryInt(Database& db, const std::string& sql) {
+  return db.WithLock([&](Connection& conn) -> int64_t {
+    Result<Statement> stmt = conn.Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    if (!stmt.ok()) return -1;
+    Result<bool> row = stmt->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return row.ok() && *row ? stmt->ColumnInt64(0) : -1;
+  });
+}
+
+// Runs SQL that returns nothing.
+inline Status Exec(Database& db, const std::string& sql) {
+  return db.WithLock([&](Connection& conn) { return conn.Exec(sql); });
+}
+
+// Base fixture: an in-memory database and a fake clock.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = OpenMemoryDb();
+    ASSERT_NE(db_, nullptr);
+  }
+
+  std::unique_ptr<Database> db_;
+  FakeClock clock_;
+};
+
+}  // namespace gpuq::store_test
+
+#endif  // GPUQ_TESTS_UNIT_STORE_STORE_TEST_UTIL_H_
