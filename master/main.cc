@@ -12,6 +12,7 @@
 #include "master/app/master_config.h"
 #include "master/cli/api_client.h"
 #include "master/cli/client_commands.h"
+#include "master/cli/task_cli.h"
 
 int main(int argc, char** argv) {
   using namespace gpuq;
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
       {"probe-interval-ms", "how often each node's GPUs are sampled (default 1000)"},
       {"probe-timeout-ms", "a probe slower than this marks the node unavailable (default 5000)"},
       {"connect-timeout-ms", "SSH connect timeout (default 5000)"},
+      {"kill-grace-ms", "cancel/time limit: TERM, then KILL after this (default 10000)"},
+      {"lost-after-ms", "runs on a node away this long are lost (default 600000)"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {
@@ -86,6 +89,8 @@ int main(int argc, char** argv) {
   cred_set_cmd->add_option("--remote-user", remote_user, "account name on the nodes")->required();
   cred_set_cmd->add_option("--key", key_file, "private key file (no passphrase)")->required();
 
+  cli::TaskCli task_cli(app, add_client_flags);  // submit, queue, show, cancel, logs, import
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -103,7 +108,7 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> env;
     for (const char* setting : {"listen", "data", "probe_interval_ms", "probe_timeout_ms",
-                                "connect_timeout_ms"}) {
+                                "connect_timeout_ms", "kill_grace_ms", "lost_after_ms"}) {
       std::string name = MasterSettingEnvName(setting);
       if (const char* v = std::getenv(name.c_str())) env[name] = v;
     }
@@ -139,5 +144,6 @@ int main(int argc, char** argv) {
   if (*node_rm_cmd) return cli::RemoveNode(client, node_ref);
   if (*node_accept_cmd) return cli::AcceptNodeKey(client, node_ref, fingerprint);
   if (*cred_set_cmd) return cli::SetCredential(client, remote_user, key_file);
+  if (int code = 0; task_cli.Run(client, &code)) return code;
   return cli::kExitUsage;
 }

@@ -18,6 +18,9 @@
 #include "common/cluster_state.h"
 #include "master/app/link_manager.h"
 #include "master/app/node_events.h"
+#include "master/app/sched_source.h"
+#include "master/exec/executor.h"
+#include "master/sched/scheduler.h"
 #include "master/node/ssh_transport.h"
 #include "master/secrets/password.h"
 #include "master/secrets/secret_box.h"
@@ -105,8 +108,14 @@ Status EnsureAdmin(Database* db, Clock* clock) {
 // What the web layer may ask of the master.
 class Actions final : public MasterActions {
  public:
-  Actions(LinkManager* links, ClusterState* cluster, Database* db, Clock* clock)
-      : links_(links), cluster_(cluster), db_(db), clock_(clock) {}
+  Actions(LinkManager* links, ClusterState* cluster, Database* db, Clock* clock,
+          Scheduler* scheduler, Executor* executor)
+      : links_(links),
+        cluster_(cluster),
+        db_(db),
+        clock_(clock),
+        scheduler_(scheduler),
+        executor_(executor) {}
 
   void NodeChanged(NodeId node) override { links_->Restart(node); }
   void NodeRemoved(NodeId node) override {
@@ -120,17 +129,21 @@ class Actions final : public MasterActions {
   Result<std::string> FingerprintPrivateKey(const std::string& key_text) override {
     return PublicKeyFingerprint(key_text);
   }
-  // Until the scheduler and launcher are wired in (issue 3), tasks wait in the store.
-  void TasksChanged() override {}
-  void CancelRequested(TaskId) override {}
-  std::string WaitingReason(TaskId) override { return "the scheduler is not running yet"; }
-  std::string NeverFitsWarning(const TaskRequest&) override { return ""; }
+  void TasksChanged() override { scheduler_->Wake(); }
+  void CancelRequested(TaskId task) override { executor_->CancelRequested(task); }
+  std::string WaitingReason(TaskId task) override { return scheduler_->WaitingReason(task); }
+  std::string NeverFitsWarning(const TaskRequest& task) override {
+    std::optional<std::string> reason = NeverFitsReason(scheduler_->LastSnapshot(), task);
+    return reason ? "can never run: " + *reason : "";
+  }
 
  private:
   LinkManager* links_;
   ClusterState* cluster_;
   Database* db_;
   Clock* clock_;
+  Scheduler* scheduler_;
+  Executor* executor_;
 };
 
 }  // namespace
@@ -171,8 +184,19 @@ int RunMaster(const MasterOptions& options) {
   link_options.probe_account = kAdminName;
   LinkManager links(db->get(), clock, &*secrets, &transport, &events, link_options);
 
+  ExecOptions exec_options;
+  exec_options.data_dir = options.data_dir;
+  exec_options.kill_grace = std::chrono::milliseconds(options.kill_grace_ms);
+  exec_options.lost_after = std::chrono::milliseconds(options.lost_after_ms);
+  exec_options.connect_timeout = link_options.connect_timeout;
+  Executor executor(db->get(), clock, &*secrets, &transport, exec_options);
+  SchedSource sched_source(db->get(), clock, &cluster, &executor);
+  Scheduler scheduler(&sched_source, &sched_source, PolicyOptions());
+  executor.SetOnChange([&scheduler] { scheduler.Wake(); });
+  events.SetOnAvailabilityChange([&scheduler] { scheduler.Wake(); });
+
   LoginLimiter login_limiter(clock);
-  Actions actions(&links, &cluster, db->get(), clock);
+  Actions actions(&links, &cluster, db->get(), clock, &scheduler, &executor);
   WebContext web;
   web.db = db->get();
   web.clock = clock;
@@ -180,9 +204,12 @@ int RunMaster(const MasterOptions& options) {
   web.cluster = &cluster;
   web.actions = &actions;
   web.login_limiter = &login_limiter;
+  web.data_dir = options.data_dir;
   ApiServer server(web);
   if (Status s = server.Bind(host, port); !s.ok()) return fail(s);
   if (Status s = links.StartAll(); !s.ok()) return fail(s);
+  executor.Start();  // reconciles every live run as its node's link connects
+  scheduler.Start();
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -193,6 +220,8 @@ int RunMaster(const MasterOptions& options) {
   spdlog::info("gpuq master listening on http://{}:{} (data: {})", host, port, options.data_dir);
   server.Run();
 
+  scheduler.Stop();
+  executor.Stop();
   links.StopAll();
   // If the server stopped for another reason, release the signal waiter.
   pthread_kill(signal_waiter.native_handle(), SIGTERM);

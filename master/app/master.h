@@ -12,6 +12,8 @@ struct MasterOptions {
   int probe_interval_ms = 1000;
   int probe_timeout_ms = 5000;
   int connect_timeout_ms = 5000;
+  int kill_grace_ms = 10000;   // cancel and time limits: TERM, then KILL after this
+  int lost_after_ms = 600000;  // runs on a node unreachable this long are marked lost
 };
 
 // Runs the master until SIGTERM or SIGINT; returns the process exit code. On first start

@@ -44,6 +44,8 @@ const std::vector<Setting>& Settings() {
       {"probe_interval_ms", IntSetting(&MasterOptions::probe_interval_ms, 100, 60000)},
       {"probe_timeout_ms", IntSetting(&MasterOptions::probe_timeout_ms, 500, 120000)},
       {"connect_timeout_ms", IntSetting(&MasterOptions::connect_timeout_ms, 500, 120000)},
+      {"kill_grace_ms", IntSetting(&MasterOptions::kill_grace_ms, 0, 3600000)},
+      {"lost_after_ms", IntSetting(&MasterOptions::lost_after_ms, 1000, 604800000)},
   };
   return settings;
 }

@@ -16,6 +16,7 @@ void NodeEvents::OnSample(NodeId node, const NodeSample& sample, double probe_rt
   cluster_->RecordSample(node, sample, probe_rtt_ms);
   if (!before || !before->available) {
     spdlog::info("node {}: available, {} GPU(s)", node.value, sample.gpus.size());
+    if (on_availability_change_) on_availability_change_();
   }
 
   std::vector<InventoryKey> keys;
@@ -37,6 +38,7 @@ void NodeEvents::OnUnavailable(NodeId node, const Status& why) {
   cluster_->RecordUnavailable(node, why.message(), clock_->NowUnixMs());
   if (!before || before->available || before->last_error != why.message()) {
     spdlog::warn("node {}: unavailable: {}", node.value, why.message());
+    if (before && before->available && on_availability_change_) on_availability_change_();
   }
 }
 

@@ -1,6 +1,7 @@
 #ifndef GPUQ_MASTER_APP_NODE_EVENTS_H_
 #define GPUQ_MASTER_APP_NODE_EVENTS_H_
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -25,6 +26,9 @@ class NodeEvents final : public NodeLinkListener {
   void OnHostKeyFirstSeen(NodeId node, const std::string& sha256) override;
   void OnHostKeyChanged(NodeId node, const std::string& sha256) override;
 
+  // Called when a node becomes available or unavailable (wakes the scheduler).
+  void SetOnAvailabilityChange(std::function<void()> f) { on_availability_change_ = std::move(f); }
+
  private:
   // The inventory last written per node, so the store is touched only when GPUs change.
   struct InventoryKey {
@@ -37,6 +41,7 @@ class NodeEvents final : public NodeLinkListener {
   Database* db_;
   Clock* clock_;
   ClusterState* cluster_;
+  std::function<void()> on_availability_change_;
   std::mutex mu_;
   std::map<NodeId, std::vector<InventoryKey>> inventory_;
 };

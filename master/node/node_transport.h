@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "master/node/remote_protocol.h"
@@ -23,6 +24,9 @@ struct ConnectParams {
   // The pinned host key ("SHA256:..."). Empty: trust on first use, the caller pins it.
   std::string pinned_host_key_sha256;
   std::chrono::milliseconds connect_timeout{5000};
+  // Also open a second channel that follows the account's run events (~/.gpuq/events):
+  // "start RUN PID" and "exit RUN CODE" lines, streamed the moment the runner writes them.
+  bool follow_events = false;
 };
 
 // What Connect saw of the host key, whatever the outcome.
@@ -42,6 +46,11 @@ class NodeConnection {
   // unusable and must be dropped.
   virtual Result<RemoteReply> Call(std::string_view verb, std::string_view arg,
                                    std::chrono::milliseconds timeout) = 0;
+
+  // Complete event lines that arrived on the events channel, waiting up to `wait` for the
+  // first. Empty when the connection was opened without follow_events. kUnavailable when
+  // the session broke.
+  virtual Result<std::vector<std::string>> ReadEvents(std::chrono::milliseconds wait) = 0;
 };
 
 class NodeTransport {

@@ -48,7 +48,8 @@ Result<KeyPtr> ImportPrivateKey(const std::string& key_text) {
 
 class SshConnection final : public NodeConnection {
  public:
-  SshConnection(ssh_session session, ssh_channel channel) : session_(session), channel_(channel) {}
+  SshConnection(ssh_session session, ssh_channel channel, ssh_channel events)
+      : session_(session), channel_(channel), events_(events) {}
 
   ~SshConnection() override {
     // A hung peer must not hang us: no orderly channel close, just drop the session.
@@ -89,6 +90,35 @@ class SshConnection final : public NodeConnection {
     }
   }
 
+  Result<std::vector<std::string>> ReadEvents(Millis wait) override {
+    std::vector<std::string> lines;
+    if (events_ == nullptr) return lines;
+    std::array<char, 8192> buf;
+    int timeout_ms = static_cast<int>(wait.count());
+    while (true) {
+      int n = ssh_channel_read_timeout(events_, buf.data(), buf.size(), 0, timeout_ms);
+      if (n == SSH_ERROR) {
+        return Status::Unavailable(std::string("events: ") + ssh_get_error(session_));
+      }
+      if (n == 0) {
+        if (ssh_channel_is_eof(events_) || ssh_channel_is_closed(events_)) {
+          return Status::Unavailable("the events stream ended");
+        }
+        break;
+      }
+      events_buffer_.append(buf.data(), static_cast<size_t>(n));
+      timeout_ms = 0;  // take what is there, without waiting again
+    }
+    size_t start = 0;
+    for (size_t nl = events_buffer_.find('\n'); nl != std::string::npos;
+         nl = events_buffer_.find('\n', start)) {
+      lines.push_back(events_buffer_.substr(start, nl - start));
+      start = nl + 1;
+    }
+    events_buffer_.erase(0, start);
+    return lines;
+  }
+
  private:
   // The remote side sends its tools' errors to stdout; anything on stderr (profile noise)
   // is read and dropped so the channel window never fills.
@@ -100,6 +130,8 @@ class SshConnection final : public NodeConnection {
 
   ssh_session session_;
   ssh_channel channel_;
+  ssh_channel events_;  // nullptr unless follow_events
+  std::string events_buffer_;
   ReplyReader reader_;
   uint64_t next_seq_ = 0;
 };
@@ -166,7 +198,21 @@ Result<std::unique_ptr<NodeConnection>> SshTransport::Connect(const ConnectParam
     return fail(Status::Unavailable(std::string("cannot start the remote side: ") +
                                     ssh_get_error(session)));
   }
-  return std::unique_ptr<NodeConnection>(new SshConnection(session, channel));
+  ssh_channel events = nullptr;
+  if (params.follow_events) {
+    // Follows the run events from their start: the master ignores what it already knows,
+    // and a reconnect can never miss an exit that happened while it was away.
+    constexpr const char* kFollow =
+        "mkdir -p \"$HOME/.gpuq\" && touch \"$HOME/.gpuq/events\" && "
+        "exec tail -n +1 -F \"$HOME/.gpuq/events\" 2>/dev/null";
+    events = ssh_channel_new(session);
+    if (events == nullptr || ssh_channel_open_session(events) != SSH_OK ||
+        ssh_channel_request_exec(events, kFollow) != SSH_OK) {
+      return fail(Status::Unavailable(std::string("cannot follow run events: ") +
+                                      ssh_get_error(session)));
+    }
+  }
+  return std::unique_ptr<NodeConnection>(new SshConnection(session, channel, events));
 }
 
 Result<std::string> PublicKeyFingerprint(const std::string& key_text) {

@@ -35,6 +35,9 @@ class ScriptedConnection : public NodeConnection {
     script_->pop_front();
     return next;
   }
+  Result<std::vector<std::string>> ReadEvents(milliseconds) override {
+    return std::vector<std::string>();
+  }
 
  private:
   std::deque<Result<RemoteReply>>* script_;

@@ -1,0 +1,73 @@
+#include "master/sched/scheduler.h"
+
+namespace gpuq {
+
+Scheduler::Scheduler(SchedulerSource* source, PlacementSink* sink, PolicyOptions options,
+                     std::chrono::milliseconds tick)
+    : source_(source), sink_(sink), options_(options), tick_(tick) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Start() {
+  std::lock_guard lock(mu_);
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Scheduler::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    woken_ = false;
+    lock.unlock();
+    RunOnce();
+    lock.lock();
+    wake_.wait_for(lock, tick_, [&] { return stop_ || woken_; });
+  }
+}
+
+void Scheduler::RunOnce() {
+  ClusterSnapshot snapshot;
+  std::vector<TaskRequest> queue;
+  std::map<TaskId, std::string> waiting;
+  if (!source_->Read(&snapshot, &queue, &waiting).ok()) return;
+  Decision decision = Schedule(snapshot, queue, options_);
+  std::map<NodeId, std::string> node_names;
+  for (const NodeView& node : snapshot.nodes) node_names[node.id] = node.name;
+  for (const Placement& placement : decision.placements) {
+    sink_->Launch(placement, node_names[placement.node]);
+  }
+  waiting.merge(decision.waiting_reasons);
+  std::lock_guard lock(mu_);
+  waiting_ = std::move(waiting);
+  last_snapshot_ = std::move(snapshot);
+}
+
+std::string Scheduler::WaitingReason(TaskId task) const {
+  std::lock_guard lock(mu_);
+  auto it = waiting_.find(task);
+  return it == waiting_.end() ? "" : it->second;
+}
+
+ClusterSnapshot Scheduler::LastSnapshot() const {
+  std::lock_guard lock(mu_);
+  return last_snapshot_;
+}
+
+}  // namespace gpuq
