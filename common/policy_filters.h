@@ -16,7 +16,7 @@
 namespace gpuq::policy_internal {
 
 // One GPU during a pass: what the snapshot says, digested once, plus the placements made
-// earlier in the pass (ApplyPlacement).
+// earlier in the pass (AddHolder).
 struct GpuState {
   const GpuView* view = nullptr;
   NodeId node;
