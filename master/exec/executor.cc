@@ -373,7 +373,9 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
 void Executor::OnExecConnected(NodeId node, const std::string& remote_user) {
   {
     std::lock_guard lock(mu_);
-    links_[{node.value, remote_user}].down_since = 0;
+    LinkEntry& entry = links_[{node.value, remote_user}];
+    entry.down_since = 0;
+    entry.last_reconcile = clock_->NowUnixMs();
   }
   Reconcile(node, remote_user);
 }
@@ -401,7 +403,7 @@ void Executor::Reconcile(NodeId node, const std::string& remote_user) {
   ExecLink* link = LinkForRun(mine.begin()->second);
   if (link == nullptr) return;
   link->Submit("status", ids, kRequestTimeout, [this, link, mine](Result<RemoteReply> reply) {
-    if (!reply.ok()) return;
+    if (!reply.ok()) return;  // the link reconnects and reconciles again
     for (const std::string& line : Lines(*reply, "runs")) {
       std::vector<std::string> w = Words(line);
       if (w.size() < 2) continue;

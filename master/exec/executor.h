@@ -25,6 +25,8 @@ struct ExecOptions {
   std::chrono::milliseconds kill_grace{10'000};      // TERM, then KILL after this
   std::chrono::milliseconds lost_after{600'000};     // a node away this long: its runs are lost
   std::chrono::milliseconds log_pull_interval{1000};
+  // How often live runs are checked against the node even without events.
+  std::chrono::milliseconds reconcile_interval{5000};
   std::chrono::milliseconds connect_timeout{5000};
 };
 
@@ -64,7 +66,8 @@ class Executor final : public ExecLinkListener {
   using LinkKey = std::pair<int64_t, std::string>;  // node id, remote user
   struct LinkEntry {
     std::unique_ptr<ExecLink> link;
-    UnixMs down_since = 0;  // 0 while connected
+    UnixMs down_since = 0;      // 0 while connected
+    UnixMs last_reconcile = 0;  // runs can vanish without an exit event (OOM kill, reboot)
   };
   // What the master is doing about one live run; not stored: rebuilt after a restart.
   struct RunWatch {

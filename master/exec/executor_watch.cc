@@ -91,8 +91,19 @@ void Executor::WatchOnce() {
       }
     }
   }
-  std::lock_guard lock(mu_);
-  std::erase_if(watches_, [&](const auto& kv) { return !live_ids.count(kv.first); });
+  std::vector<LinkKey> due;
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(watches_, [&](const auto& kv) { return !live_ids.count(kv.first); });
+    for (auto& [key, entry] : links_) {
+      if (entry.down_since == 0 && entry.link && entry.link->connected() &&
+          now - entry.last_reconcile >= options_.reconcile_interval.count()) {
+        entry.last_reconcile = now;
+        due.push_back(key);
+      }
+    }
+  }
+  for (const LinkKey& key : due) Reconcile(NodeId(key.first), key.second);
 }
 
 }  // namespace gpuq

@@ -1,6 +1,9 @@
 #include "master/node/exec_link.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace gpuq {
 
@@ -9,15 +12,17 @@ using std::chrono::milliseconds;
 namespace {
 constexpr milliseconds kBackoffMin(200);
 constexpr milliseconds kBackoffMax(10000);
-// How long the link waits for run events when no request is queued. It bounds how long a
-// newly queued request waits to be sent.
-constexpr milliseconds kEventWait(5);
+// Without a pollable descriptor (test fakes) the link wakes this often.
+constexpr milliseconds kFallbackWait(5);
+// A poll() that sees nothing still returns this often, to notice a stop request.
+constexpr milliseconds kIdleWait(1000);
 }  // namespace
 
 ExecLink::ExecLink(NodeId node, ConnectParams params, NodeTransport* transport,
                    ExecLinkListener* listener)
     : node_(node), params_(std::move(params)), transport_(transport), listener_(listener) {
   params_.follow_events = true;
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -26,9 +31,38 @@ ExecLink::~ExecLink() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  WakeUp();
   thread_.join();
   FailQueued(Status::Unavailable("the master is stopping"));
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ExecLink::WakeUp() {
+  wake_.notify_all();
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void ExecLink::WaitForWork(NodeConnection* connection, milliseconds limit) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || !queue_.empty()) return;
+  }
+  int fd = connection->PollFd();
+  if (fd < 0 || wake_fd_ < 0) {
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, std::min(limit, kFallbackWait),
+                   [&] { return stop_ || !queue_.empty(); });
+    return;
+  }
+  pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  poll(fds, 2, static_cast<int>(limit.count()));
+  if (fds[1].revents & POLLIN) {
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+  }
 }
 
 void ExecLink::Submit(std::string verb, std::string arg, milliseconds timeout, Done done) {
@@ -36,7 +70,7 @@ void ExecLink::Submit(std::string verb, std::string arg, milliseconds timeout, D
     std::lock_guard lock(mu_);
     queue_.push_back(Request{std::move(verb), std::move(arg), timeout, std::move(done)});
   }
-  wake_.notify_all();
+  WakeUp();
 }
 
 void ExecLink::FailQueued(const Status& why) {
@@ -100,12 +134,16 @@ void ExecLink::Run() {
     }
     if (broken) continue;
 
-    Result<std::vector<std::string>> events = connection->ReadEvents(kEventWait);
+    // Take what has arrived without waiting, then sleep until more arrives or a request is
+    // queued: nothing in libssh runs between the two, so no event can sit unseen in its
+    // buffers while we sleep.
+    Result<std::vector<std::string>> events = connection->ReadEvents(milliseconds(0));
     if (!events.ok()) {
       drop(events.status());
       continue;
     }
     for (const std::string& line : *events) listener_->OnRunEvent(node_, params_.remote_user, line);
+    if (events->empty()) WaitForWork(connection.get(), kIdleWait);
   }
 }
 

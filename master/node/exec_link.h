@@ -57,6 +57,9 @@ class ExecLink {
   };
   void Run();
   void FailQueued(const Status& why);
+  void WakeUp();
+  // Sleeps until the node sends something, a request is queued, or `limit` passes.
+  void WaitForWork(NodeConnection* connection, std::chrono::milliseconds limit);
 
   NodeId node_;
   ConnectParams params_;
@@ -68,6 +71,7 @@ class ExecLink {
   std::deque<Request> queue_;
   bool stop_ = false;
   std::atomic<bool> connected_{false};
+  int wake_fd_ = -1;  // eventfd: Submit() and the destructor wake the link's poll()
   std::thread thread_;
 };
 

@@ -51,6 +51,10 @@ class NodeConnection {
   // first. Empty when the connection was opened without follow_events. kUnavailable when
   // the session broke.
   virtual Result<std::vector<std::string>> ReadEvents(std::chrono::milliseconds wait) = 0;
+
+  // A descriptor that turns readable when the node sends anything (the SSH socket), so a
+  // link can sleep in poll() instead of waking on a timer; -1 when there is none (fakes).
+  virtual int PollFd() const { return -1; }
 };
 
 class NodeTransport {

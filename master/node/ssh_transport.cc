@@ -90,13 +90,17 @@ class SshConnection final : public NodeConnection {
     }
   }
 
+  int PollFd() const override { return ssh_get_fd(session_); }
+
   Result<std::vector<std::string>> ReadEvents(Millis wait) override {
     std::vector<std::string> lines;
     if (events_ == nullptr) return lines;
     std::array<char, 8192> buf;
     int timeout_ms = static_cast<int>(wait.count());
     while (true) {
-      int n = ssh_channel_read_timeout(events_, buf.data(), buf.size(), 0, timeout_ms);
+      int n = timeout_ms == 0
+                  ? ssh_channel_read_nonblocking(events_, buf.data(), buf.size(), 0)
+                  : ssh_channel_read_timeout(events_, buf.data(), buf.size(), 0, timeout_ms);
       if (n == SSH_ERROR) {
         return Status::Unavailable(std::string("events: ") + ssh_get_error(session_));
       }

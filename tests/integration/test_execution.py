@@ -164,6 +164,26 @@ class ExecutionTest(unittest.TestCase):
         for t in (a, b, c):
             self.wait_status(t["id"], "cancelled")
 
+    def test_sharing_tasks_share_a_gpu_while_declared_memory_fits(self):
+        a = self.submit(command="sleep 30", gpus=1, node="node1", share=True, mem_mib=30000)
+        b = self.submit(command="sleep 30", gpus=1, node="node1", share=True, mem_mib=30000)
+        c = self.submit(command="sleep 30", gpus=1, node="node1")
+        try:
+            ga = self.wait_status(a["id"], "running")["runs"][0]["gpu_indices"]
+            gb = self.wait_status(b["id"], "running")["runs"][0]["gpu_indices"]
+            gc = self.wait_status(c["id"], "running")["runs"][0]["gpu_indices"]
+            self.assertEqual(ga, gb)      # both declared sharing and 60 GB fits in 80
+            self.assertNotEqual(gc, ga)   # a non-sharing task never joins them
+            d = self.submit(command="sleep 30", gpus=1, node="node1", share=True, mem_mib=30000)
+            time.sleep(2)
+            self.assertEqual(self.task(d["id"])["status"], "queued")  # 90 GB would not fit
+            self.cancel(d["id"])
+        finally:
+            for t in (a, b, c):
+                self.cancel(t["id"])
+        for t in (a, b, c):
+            self.wait_status(t["id"], "cancelled")
+
     def test_higher_priority_starts_first(self):
         blocker = self.submit(command="sleep 2", gpus=2, node="node2")
         self.wait_status(blocker["id"], "running")
@@ -253,6 +273,37 @@ class MasterKillTest(unittest.TestCase):
             status, nodes = master.api("GET", "/api/v1/tasks?status=starting,running",
                                        token=token)
             self.assertEqual(nodes, [])
+
+    def test_run_gone_without_a_code_while_master_was_down_is_lost(self):
+        with SimCluster(1, gpus=1) as cluster, Master() as master:
+            token = master.login()
+            master.put_credential(token, cluster.key)
+            master.add_node(token, cluster.nodes[0])
+            wait_for(lambda: master.nodes_by_name(token)["node1"]["available"], timeout=15)
+            status, task = master.api("POST", "/api/v1/tasks", {"command": "sleep 120"},
+                                      token=token)
+
+            def running():
+                t = master.api("GET", "/api/v1/tasks/%d" % task["id"], token=token)[1]
+                return t if t["status"] == "running" and t["runs"][0]["pid"] else None
+            run = wait_for(running, timeout=15)["runs"][0]
+            master.stop(signal.SIGKILL)
+            # The node "reboots": the runner and the command die without an exit code.
+            for proc in Path("/proc").iterdir():
+                try:
+                    cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if any(arg.endswith(b"/.gpuq/runs/%d" % run["id"]) for arg in cmdline):
+                    os.kill(int(proc.name), signal.SIGKILL)
+            os.killpg(run["pid"], signal.SIGKILL)
+            master.start()
+            token = master.login()
+            done = wait_for(lambda: (lambda t: t if t["status"] in ENDED else None)(
+                master.api("GET", "/api/v1/tasks/%d" % task["id"], token=token)[1]), timeout=30)
+            self.assertEqual(done["status"], "lost")
+            self.assertEqual(done["runs"][0]["status"], "lost")
+            self.assertIsNone(done["runs"][0]["exit_code"])
 
 
 if __name__ == "__main__":
