@@ -87,6 +87,12 @@ void LinkManager::Remove(NodeId node) {
   RetireLocked(node);
 }
 
+void LinkManager::ProbeSoon(NodeId node) {
+  std::lock_guard lock(mu_);
+  auto it = links_.find(node);
+  if (it != links_.end()) it->second->ProbeSoon();
+}
+
 void LinkManager::RestartAll() {
   std::vector<NodeId> ids;
   {

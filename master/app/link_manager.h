@@ -38,6 +38,7 @@ class LinkManager {
   void Restart(NodeId node);  // (re)reads the node; starts it if new
   void Remove(NodeId node);
   void RestartAll();          // e.g. the probe credential changed
+  void ProbeSoon(NodeId node);  // a fresh sample now, e.g. after a run ended there
   void StopAll();             // joins every link; waits at most one connect/probe timeout
 
  private:

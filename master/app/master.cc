@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -192,7 +194,26 @@ int RunMaster(const MasterOptions& options) {
   Executor executor(db->get(), clock, &*secrets, &transport, exec_options);
   SchedSource sched_source(db->get(), clock, &cluster, &executor);
   Scheduler scheduler(&sched_source, &sched_source, PolicyOptions());
-  executor.SetOnChange([&scheduler] { scheduler.Wake(); });
+  // A run's end frees its GPUs, but the policy trusts what the node shows: probe that node
+  // at once and wake the scheduler again when its fresh sample lands.
+  std::mutex awaiting_mu;
+  std::set<NodeId> awaiting_sample;
+  executor.SetOnRunEnded([&](NodeId node) {
+    {
+      std::lock_guard lock(awaiting_mu);
+      awaiting_sample.insert(node);
+    }
+    links.ProbeSoon(node);
+    scheduler.Wake();
+  });
+  events.SetOnSample([&](NodeId node) {
+    bool wake = false;
+    {
+      std::lock_guard lock(awaiting_mu);
+      wake = awaiting_sample.erase(node) > 0;
+    }
+    if (wake) scheduler.Wake();
+  });
   events.SetOnAvailabilityChange([&scheduler] { scheduler.Wake(); });
 
   LoginLimiter login_limiter(clock);

@@ -19,6 +19,8 @@ void NodeEvents::OnSample(NodeId node, const NodeSample& sample, double probe_rt
     if (on_availability_change_) on_availability_change_();
   }
 
+  if (on_sample_) on_sample_(node);
+
   std::vector<InventoryKey> keys;
   for (const GpuStatus& gpu : sample.gpus) {
     keys.push_back({gpu.index, gpu.uuid, gpu.model, gpu.mem_total_mib});

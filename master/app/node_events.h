@@ -28,6 +28,9 @@ class NodeEvents final : public NodeLinkListener {
 
   // Called when a node becomes available or unavailable (wakes the scheduler).
   void SetOnAvailabilityChange(std::function<void()> f) { on_availability_change_ = std::move(f); }
+  // Called after each sample of a node (the master wakes the scheduler when it is waiting
+  // for that node's fresh sample).
+  void SetOnSample(std::function<void(NodeId)> f) { on_sample_ = std::move(f); }
 
  private:
   // The inventory last written per node, so the store is touched only when GPUs change.
@@ -42,6 +45,7 @@ class NodeEvents final : public NodeLinkListener {
   Clock* clock_;
   ClusterState* cluster_;
   std::function<void()> on_availability_change_;
+  std::function<void(NodeId)> on_sample_;
   std::mutex mu_;
   std::map<NodeId, std::vector<InventoryKey>> inventory_;
 };

@@ -61,9 +61,14 @@ Status SchedSource::Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* qu
         view.model = gpu.model;
         view.error = gpu.error;
         view.mem_total_mib = gpu.mem_total_mib;
+        // Samples from before gpuq last released this GPU show the previous run's use, not
+        // what is in the way now; with nothing newer yet, the latest sample is the best
+        // knowledge (the master asks for a fresh one as soon as a run ends).
         UnixMs released = executor_->LastReleased(row.id, gpu.index);
-        for (const GpuPoint& p : cluster_->Recent(row.id, gpu.index)) {
-          if (p.t < released) continue;  // the previous run's memory is not in the way
+        std::vector<GpuPoint> recent = cluster_->Recent(row.id, gpu.index);
+        for (size_t i = 0; i < recent.size(); ++i) {
+          const GpuPoint& p = recent[i];
+          if (p.t < released && i + 1 != recent.size()) continue;
           if (p.mem_used_mib >= 0) view.recent_mem_used_mib.push_back(p.mem_used_mib);
           if (p.util_pct >= 0) view.recent_util_pct.push_back(p.util_pct);
         }

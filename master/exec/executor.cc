@@ -325,18 +325,20 @@ void Executor::Finish(RunId run, const std::string& status, std::optional<int> c
     spdlog::error("run {}: cannot record its end: {}", run.value, ended.status().ToString());
     return;
   }
+  NodeId node;
   {
     std::lock_guard lock(mu_);
     watches_.erase(run);
     if (live.ok()) {
       for (const LiveRun& l : *live) {
         if (l.run != run) continue;
+        node = l.node;
         for (int gpu : l.gpu_indices) last_released_[{l.node.value, gpu}] = clock_->NowUnixMs();
       }
     }
   }
   if (*ended) spdlog::info("run {}: {} ({})", run.value, status, reason);
-  if (on_change_) on_change_();
+  if (on_run_ended_) on_run_ended_(node);
 }
 
 UnixMs Executor::LastReleased(NodeId node, int gpu_index) const {

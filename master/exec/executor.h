@@ -46,8 +46,11 @@ class Executor final : public ExecLinkListener {
   void Start();
   void Stop();
 
-  // Called after every run end or state change that can free GPUs (wakes the scheduler).
-  void SetOnChange(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+  // Called after every run end, with the node it ran on: the master re-probes that node at
+  // once (its GPUs may be free) and wakes the scheduler.
+  void SetOnRunEnded(std::function<void(NodeId)> on_run_ended) {
+    on_run_ended_ = std::move(on_run_ended);
+  }
 
   // Reserves the run (one transaction) and sends the launch. Runs on the caller's thread
   // until the launch is queued; the rest happens on the link's thread.
@@ -105,7 +108,7 @@ class Executor final : public ExecLinkListener {
   NodeTransport* transport_;
   ExecOptions options_;
   RunLedger ledger_;
-  std::function<void()> on_change_;
+  std::function<void(NodeId)> on_run_ended_;
 
   mutable std::mutex mu_;
   std::map<LinkKey, LinkEntry> links_;

@@ -102,13 +102,23 @@ void NodeLink::RequestStop() {
   wake_.notify_all();
 }
 
+void NodeLink::ProbeSoon() {
+  std::lock_guard lock(mu_);
+  probe_soon_ = true;
+  wake_.notify_all();
+}
+
 void NodeLink::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
+    if (probe_soon_) {
+      probe_soon_ = false;
+      core_.ProbeNow();
+    }
     lock.unlock();
     steady_clock::time_point next = core_.Step();
     lock.lock();
-    wake_.wait_until(lock, next, [&] { return stop_; });
+    wake_.wait_until(lock, next, [&] { return stop_ || probe_soon_; });
   }
   finished_ = true;
 }

@@ -59,6 +59,9 @@ class NodeLinkCore {
   // Does what is due (connect, probe) and returns when it wants to be called again.
   std::chrono::steady_clock::time_point Step();
 
+  // The next Step() probes at once (e.g. a run just ended here: its GPUs may be free).
+  void ProbeNow() { next_probe_ = clock_->NowSteady(); }
+
   bool connected() const { return connection_ != nullptr; }
   std::chrono::milliseconds current_backoff() const { return backoff_; }
 
@@ -85,6 +88,8 @@ class NodeLink {
 
   // Asks the thread to stop without waiting for it.
   void RequestStop();
+  // Asks for a probe as soon as the current step is done.
+  void ProbeSoon();
   bool finished() const { return finished_.load(); }
 
  private:
@@ -94,6 +99,7 @@ class NodeLink {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
+  bool probe_soon_ = false;
   std::atomic<bool> finished_{false};
   std::thread thread_;
 };
