@@ -198,6 +198,18 @@ TEST_F(NodeLinkCoreTest, ConfigErrorIsReportedWithoutConnecting) {
   EXPECT_EQ(listener_.errors[0], config.config_error);
 }
 
+TEST_F(NodeLinkCoreTest, ProbeNowSkipsTheRestOfTheInterval) {
+  NodeLinkCore core(Config(), &transport_, &clock_, &listener_);
+  core.Step();
+  clock_.Advance(milliseconds(100));
+  auto next = core.Step();  // nothing due: waits for the interval
+  EXPECT_EQ(listener_.samples.size(), 1u);
+  EXPECT_EQ(next - clock_.NowSteady(), milliseconds(900));
+  core.ProbeNow();
+  core.Step();
+  EXPECT_EQ(listener_.samples.size(), 2u);
+}
+
 TEST_F(NodeLinkCoreTest, GpustatProbeIsAskedForByName) {
   NodeLinkConfig config = Config();
   config.probe = "gpustat";
