@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds gpuq into build/ (installing missing Debian packages first).
-# Usage: scripts/build.sh [extra cmake -D options...]
+# Builds the gpuq binary into build/master/gpuq (installing missing Debian packages first).
+# Only the binary: tests and benchmarks are built by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build build -j"$(nproc)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target gpuq

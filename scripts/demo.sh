@@ -37,7 +37,7 @@ if [ -f "$demo/master.pid" ] && kill -0 "$(cat "$demo/master.pid")" 2>/dev/null;
   exit 1
 fi
 
-scripts/build.sh -DGPUQ_BUILD_TESTS=OFF -DGPUQ_BUILD_BENCH=OFF
+scripts/build.sh
 mkdir -p "$demo"
 rm -rf "$demo/nodes"
 [ -f "$demo/id_demo" ] || "$sim/nodes.sh" keygen "$demo/id_demo" >/dev/null

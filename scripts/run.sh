@@ -4,5 +4,5 @@
 # The first start prints the admin password unless GPUQ_ADMIN_PASSWORD is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh -DGPUQ_BUILD_TESTS=OFF -DGPUQ_BUILD_BENCH=OFF
+scripts/build.sh
 exec build/master/gpuq master --listen 0.0.0.0:8000 --data ./gpuq-data "$@"

@@ -12,7 +12,8 @@ scripts/install-deps.sh
 jobs=$(nproc)
 
 echo "== build (-Werror)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUQ_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUQ_WERROR=ON \
+  -DGPUQ_BUILD_TESTS=ON -DGPUQ_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$jobs"
 
 echo "== unit and integration tests"
