@@ -10,6 +10,7 @@ namespace gpuq {
 // Each registers one group of /api/v1 routes; ApiServer calls them all.
 void RegisterAccountRoutes(httplib::Server& server, WebContext* ctx);  // tokens, me, users
 void RegisterNodeRoutes(httplib::Server& server, WebContext* ctx);     // nodes, gpus
+void RegisterTaskRoutes(httplib::Server& server, WebContext* ctx);     // tasks, runs, logs
 
 }  // namespace gpuq
 

@@ -48,6 +48,8 @@ struct WebContext {
   const ClusterState* cluster = nullptr;
   MasterActions* actions = nullptr;
   LoginLimiter* login_limiter = nullptr;
+  // The master's data folder: run logs are read from DATA/logs/<run id>.log.
+  std::string data_dir;
 };
 
 }  // namespace gpuq

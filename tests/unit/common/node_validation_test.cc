@@ -22,7 +22,9 @@ TEST(NodeValidationTest, Names) {
   for (const Case& c : cases) {
     Status s = ValidateNodeName(c.input);
     EXPECT_EQ(s.ok(), c.ok) << c.input;
-    if (!s.ok()) EXPECT_EQ(s.field(), "name");
+    if (!s.ok()) {
+      EXPECT_EQ(s.field(), "name");
+    }
   }
 }
 
