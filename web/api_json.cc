@@ -1,25 +1,15 @@
 #include "web/api_json.h"
 
+#include "web/json_values.h"
+
 namespace gpuq {
-namespace {
-
-template <typename T>
-nlohmann::json OrNull(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json TimeOrNull(UnixMs t) {
-  return t > 0 ? nlohmann::json(FormatRfc3339(t)) : nlohmann::json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json GpuJson(const std::string& node_name, const GpuStatus& gpu, UnixMs sampled_at) {
   nlohmann::json processes = nlohmann::json::array();
   for (const GpuProcess& p : gpu.processes) {
     processes.push_back({{"pid", p.pid},
                          {"mem_mib", OrNull(p.mem_mib)},
-                         {"user", p.user.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.user)},
+                         {"user", OrNull(p.user)},
                          {"name", p.name},
                          {"run_id", nullptr}});
   }
@@ -31,7 +21,7 @@ nlohmann::json GpuJson(const std::string& node_name, const GpuStatus& gpu, UnixM
           {"mem_used_mib", OrNull(gpu.mem_used_mib)},
           {"util_pct", OrNull(gpu.util_pct)},
           {"temperature_c", OrNull(gpu.temperature_c)},
-          {"error", gpu.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(gpu.error)},
+          {"error", OrNull(gpu.error)},
           {"processes", processes},
           {"run_ids", nlohmann::json::array()},
           {"sampled_at", TimeOrNull(sampled_at)}};
@@ -60,8 +50,7 @@ nlohmann::json NodeJson(const NodeRow& node, const std::optional<NodeLiveState>&
           {"probe", node.probe},
           {"schedulable", node.schedulable},
           {"available", available},
-          {"last_error", live && !live->last_error.empty() ? nlohmann::json(live->last_error)
-                                                           : nlohmann::json(nullptr)},
+          {"last_error", live ? OrNull(live->last_error) : nlohmann::json(nullptr)},
           {"state_since", TimeOrNull(live ? live->since : 0)},
           {"last_sample_at", TimeOrNull(live ? live->last_sample_at : 0)},
           {"probe_rtt_ms", live && live->last_sample_at > 0 ? nlohmann::json(live->probe_rtt_ms)

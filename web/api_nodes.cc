@@ -34,31 +34,6 @@ Result<int64_t> LiveRunsOn(WebContext* ctx, NodeId node) {
   });
 }
 
-Status ReadNodeSpec(const nlohmann::json& body, NodeSpec* spec) {
-  JsonFields f(body);
-  GPUQ_RETURN_IF_ERROR(f.RejectUnknown({"name", "host", "port", "probe", "schedulable"}));
-  Result<std::string> name = f.RequiredString("name", 64);
-  if (!name.ok()) return name.status();
-  GPUQ_RETURN_IF_ERROR(ValidateNodeName(*name));
-  Result<std::string> host = f.RequiredString("host", 253);
-  if (!host.ok()) return host.status();
-  GPUQ_RETURN_IF_ERROR(ValidateNodeHost(*host));
-  Result<std::optional<int64_t>> port = f.Int("port", 1, 65535);
-  if (!port.ok()) return port.status();
-  Result<std::optional<std::string>> probe = f.String("probe", 1024);
-  if (!probe.ok()) return probe.status();
-  if (probe->has_value()) GPUQ_RETURN_IF_ERROR(ValidateProbe(**probe));
-  Result<std::optional<bool>> schedulable = f.Bool("schedulable");
-  if (!schedulable.ok()) return schedulable.status();
-
-  spec->name = *name;
-  spec->host = *host;
-  spec->port = static_cast<int>(port->value_or(22));
-  spec->probe = probe->value_or("nvidia-smi");
-  spec->schedulable = schedulable->value_or(true);
-  return Status::Ok();
-}
-
 Status ReadNodeUpdate(const nlohmann::json& body, NodeUpdate* update,
                       std::optional<std::string>* accept_key) {
   JsonFields f(body);
@@ -86,6 +61,22 @@ Status ReadNodeUpdate(const nlohmann::json& body, NodeUpdate* update,
   update->probe = *probe;
   update->schedulable = *schedulable;
   *accept_key = *accept;
+  return Status::Ok();
+}
+
+// A new node: the update's fields, with name and host required and the rest defaulted.
+Status ReadNodeSpec(const nlohmann::json& body, NodeSpec* spec) {
+  NodeUpdate fields;
+  std::optional<std::string> accept_key;
+  GPUQ_RETURN_IF_ERROR(ReadNodeUpdate(body, &fields, &accept_key));
+  if (accept_key) return Status::InvalidArgument("only for an existing node", "accept_host_key");
+  if (!fields.name) return Status::InvalidArgument("is required", "name");
+  if (!fields.host) return Status::InvalidArgument("is required", "host");
+  spec->name = *fields.name;
+  spec->host = *fields.host;
+  spec->port = fields.port.value_or(22);
+  spec->probe = fields.probe.value_or("nvidia-smi");
+  spec->schedulable = fields.schedulable.value_or(true);
   return Status::Ok();
 }
 

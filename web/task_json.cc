@@ -1,22 +1,8 @@
 #include "web/task_json.h"
 
+#include "web/json_values.h"
+
 namespace gpuq {
-namespace {
-
-nlohmann::json OrNull(const std::string& s) {
-  return s.empty() ? nlohmann::json() : nlohmann::json(s);
-}
-
-template <typename T>
-nlohmann::json OrNull(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json();
-}
-
-nlohmann::json TimeOrNull(const std::optional<UnixMs>& t) {
-  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json();
-}
-
-}  // namespace
 
 nlohmann::json RunJson(const RunRow& run) {
   return {

@@ -193,7 +193,12 @@ int RunMaster(const MasterOptions& options) {
   exec_options.connect_timeout = link_options.connect_timeout;
   Executor executor(db->get(), clock, &*secrets, &transport, exec_options);
   SchedSource sched_source(db->get(), clock, &cluster, &executor);
-  Scheduler scheduler(&sched_source, &sched_source, PolicyOptions());
+  PolicyOptions policy;
+  // Memory and utilisation are judged over the last 10 samples (10 s at the default
+  // interval): one quiet sample does not free a busy GPU, and a GPU whose foreign job ended
+  // is usable again within seconds, not minutes.
+  policy.max_samples = 10;
+  Scheduler scheduler(&sched_source, &sched_source, policy);
   // A run's end frees its GPUs, but the policy trusts what the node shows: probe that node
   // at once and wake the scheduler again when its fresh sample lands.
   std::mutex awaiting_mu;

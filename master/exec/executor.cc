@@ -8,10 +8,10 @@
 #include <sstream>
 
 #include "common/base64.h"
+#include "common/gpu_indices.h"
 #include "common/shell_quote.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
-#include "master/store/user_store.h"
 
 namespace gpuq {
 
@@ -22,18 +22,12 @@ namespace {
 constexpr milliseconds kRequestTimeout(15'000);
 constexpr size_t kLogChunk = 1 << 20;
 
-std::string JoinInts(const std::vector<int>& v) {
-  std::string out;
-  for (int x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
-  return out;
-}
-
 // "export K='v'" lines for the run's environment: INTERFACE.md's variables, then the
 // task's own. Every value is quoted, so it reaches the command byte for byte.
 std::string EnvScript(const LaunchSpec& spec, RunId run, TaskId task, const std::string& node,
                       const std::vector<int>& gpus) {
   std::map<std::string, std::string> env = spec.env;
-  env["CUDA_VISIBLE_DEVICES"] = JoinInts(gpus);
+  env["CUDA_VISIBLE_DEVICES"] = FormatGpuIndices(gpus);
   env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
   env["GPUQ_TASK_ID"] = std::to_string(task.value);
   env["GPUQ_RUN_ID"] = std::to_string(run.value);
@@ -176,14 +170,10 @@ ExecLink* Executor::LinkForRun(const LiveRun& run) {
 void Executor::Launch(const Placement& placement, const std::string& node_name) {
   Result<LaunchSpec> spec = ledger_.Spec(placement.task);
   if (!spec.ok()) return;
-  // The owner's account on the node; no link, no reservation.
-  Result<std::optional<CredentialRow>> credential = [&]() -> Result<std::optional<CredentialRow>> {
-    Result<UserRow> owner = UserStore(db_, clock_).FindByName(spec->owner);
-    if (!owner.ok()) return owner.status();
-    return CredentialStore(db_, clock_).Get(owner->id);
-  }();
+  // The run starts as the owner's account on the node: no credential, no reservation.
+  Result<std::optional<CredentialRow>> credential = CredentialStore(db_, clock_).Get(spec->owner);
   if (!credential.ok() || !credential->has_value()) return;
-  UserId owner = (*credential)->user_id;
+  UserId owner = spec->owner;
 
   Result<RunId> run = ledger_.Reserve(placement.task, placement.node, node_name,
                                       placement.gpu_indices, (*credential)->remote_user);
@@ -202,10 +192,10 @@ void Executor::Launch(const Placement& placement, const std::string& node_name) 
     Finish(*run, "failed", std::nullopt, "cannot reach the node: " + error.message());
     return;
   }
-  SendLaunch(link, *run, placement.task, placement.node, node_name, placement.gpu_indices);
+  SendLaunch(link, *run, placement.task, node_name, placement.gpu_indices);
 }
 
-void Executor::SendLaunch(ExecLink* link, RunId run, TaskId task, NodeId, const std::string& node_name,
+void Executor::SendLaunch(ExecLink* link, RunId run, TaskId task, const std::string& node_name,
                           const std::vector<int>& gpus) {
   Result<LaunchSpec> spec = ledger_.Spec(task);
   if (!spec.ok()) return;
@@ -427,7 +417,7 @@ void Executor::Reconcile(NodeId node, const std::string& remote_user) {
       } else if (w[1] == "unknown") {
         if (run.status == "starting") {
           // The launch never reached the node: send it now, under the same run id.
-          SendLaunch(link, run.run, run.task, run.node, run.node_name, run.gpu_indices);
+          SendLaunch(link, run.run, run.task, run.node_name, run.gpu_indices);
         } else {
           Finish(run.run, "lost", std::nullopt, "the node has no trace of the run");
         }

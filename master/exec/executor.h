@@ -88,7 +88,8 @@ class Executor final : public ExecLinkListener {
   // or the owner's credential is gone.
   ExecLink* LinkFor(NodeId node, UserId owner, std::string* remote_user, Status* error);
   ExecLink* LinkForRun(const LiveRun& run);
-  void SendLaunch(ExecLink* link, RunId run, TaskId task, NodeId node, const std::string& node_name,
+  // Sends the launch of a reserved run; a repeated launch of the same run never runs twice.
+  void SendLaunch(ExecLink* link, RunId run, TaskId task, const std::string& node_name,
                   const std::vector<int>& gpus);
   void Signal(ExecLink* link, RunId run, const std::string& signal);
   // Reads the rest of the run's output into its log file, then calls `then`.

@@ -1,29 +1,11 @@
 #include "master/exec/run_ledger.h"
 
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "common/gpu_indices.h"
 
 namespace gpuq {
 namespace {
-
-std::string JoinInts(const std::vector<int>& v) {
-  std::string out;
-  for (int x : v) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(x);
-  }
-  return out;
-}
-
-std::vector<int> SplitInts(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(std::stoi(item));
-  }
-  return out;
-}
 
 bool IsFinalFailure(const std::string& status) {
   return status == "failed" || status == "cancelled" || status == "timed_out" || status == "lost";
@@ -127,7 +109,7 @@ Result<RunId> RunLedger::Reserve(TaskId task, NodeId node, const std::string& no
         "VALUES (?, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM runs WHERE task_id = ?), "
         "  ?, ?, ?, ?, '', 'starting', ?)");
     if (!insert.ok()) return insert.status();
-    GPUQ_RETURN_IF_ERROR(insert->BindAll(task, task, node, node_name, JoinInts(gpu_indices),
+    GPUQ_RETURN_IF_ERROR(insert->BindAll(task, task, node, node_name, FormatGpuIndices(gpu_indices),
                                          remote_user, now));
     GPUQ_RETURN_IF_ERROR(insert->Run());
     return RunId(conn.LastInsertRowId());
@@ -137,8 +119,7 @@ Result<RunId> RunLedger::Reserve(TaskId task, NodeId node, const std::string& no
 Result<LaunchSpec> RunLedger::Spec(TaskId task) {
   return db_->WithLock([&](Connection& conn) -> Result<LaunchSpec> {
     Result<Statement> stmt = conn.Prepare(
-        "SELECT t.command, COALESCE(t.workdir, ''), t.env_json, u.username "
-        "FROM tasks t JOIN users u ON u.id = t.user_id WHERE t.id = ?");
+        "SELECT command, COALESCE(workdir, ''), env_json, user_id FROM tasks WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(task));
     Result<bool> row = stmt->Step();
@@ -153,7 +134,7 @@ Result<LaunchSpec> RunLedger::Spec(TaskId task) {
         if (it->is_string()) spec.env[it.key()] = it->get<std::string>();
       }
     }
-    spec.owner = stmt->ColumnText(3);
+    spec.owner = UserId(stmt->ColumnInt64(3));
     return spec;
   });
 }
@@ -236,7 +217,9 @@ Result<std::vector<LiveRun>> RunLedger::Live() {
       l.task = TaskId(stmt->ColumnInt64(1));
       l.node = NodeId(stmt->ColumnInt64(2));
       l.node_name = stmt->ColumnText(3);
-      l.gpu_indices = SplitInts(stmt->ColumnText(4));
+      Result<std::vector<int>> gpus = ParseGpuIndices(stmt->ColumnText(4));
+      if (!gpus.ok()) return gpus.status();
+      l.gpu_indices = std::move(*gpus);
       l.remote_user = stmt->ColumnText(5);
       l.owner = UserId(stmt->ColumnInt64(6));
       l.status = stmt->ColumnText(7);

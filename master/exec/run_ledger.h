@@ -38,7 +38,7 @@ struct LaunchSpec {
   std::string command;
   std::string workdir;  // empty: the account's home
   std::map<std::string, std::string> env;
-  std::string owner;
+  UserId owner;
 };
 
 // Every change of a run's state, each in one transaction with the task it belongs to, so a

@@ -1,8 +1,8 @@
 #include "master/store/run_store.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "common/gpu_indices.h"
 #include "master/store/database.h"
 
 namespace gpuq {
@@ -22,35 +22,6 @@ Result<std::vector<RunRow>> ReadAll(Statement& stmt) {
 }
 
 }  // namespace
-
-std::string FormatGpuIndices(std::span<const int> indices) {
-  std::string out;
-  for (int i : indices) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(i);
-  }
-  return out;
-}
-
-Result<std::vector<int>> ParseGpuIndices(std::string_view text) {
-  std::vector<int> out;
-  if (text.empty()) return out;
-  size_t start = 0;
-  for (;;) {
-    size_t comma = text.find(',', start);
-    std::string_view part =
-        text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
-    int value = 0;
-    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || value < 0) {
-      return Status::Corruption("bad GPU index list \"" + std::string(text) + "\"");
-    }
-    out.push_back(value);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 Result<RunRow> RunStore::ReadRunRow(const Statement& stmt, int first) {
   RunRow run;

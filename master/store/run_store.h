@@ -36,9 +36,6 @@ struct RunRow {
   std::optional<std::string> end_reason;  // why it ended, in words
 };
 
-// "0,1,3" <-> {0, 1, 3} as runs.gpu_indices stores them; Corruption for anything else.
-std::string FormatGpuIndices(std::span<const int> indices);
-Result<std::vector<int>> ParseGpuIndices(std::string_view text);
 
 // The runs table. Thread-safe (see Database).
 class RunStore {

@@ -60,6 +60,19 @@ def find_gpuq_binary():
     return None
 
 
+def wait_for(predicate, timeout=10.0, interval=0.1, message="condition"):
+    """Polls predicate() until it returns something truthy, which is returned; fails the test
+    with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, message))
+        time.sleep(interval)
+
+
 def free_port(ip="127.0.0.1"):
     """A TCP port that is free on ip right now (bind to port 0 and ask the kernel)."""
     with socket.socket() as s:
@@ -288,11 +301,4 @@ class SimCluster:
                                "--user", user))
 
     def wait_for(self, predicate, timeout=10.0, interval=0.1, message="condition"):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, message))
-            time.sleep(interval)
+        return wait_for(predicate, timeout, interval, message)

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from harness import find_gpuq_binary, free_port
+from harness import find_gpuq_binary, free_port, wait_for  # noqa: F401 (re-exported)
 
 ADMIN_PASSWORD = "admin-pass-123"
 
@@ -152,13 +152,3 @@ class Master:
         return subprocess.run([str(self.binary), *args], input=input, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=60)
 
-
-def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, message))
-        time.sleep(interval)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/gpu_indices.h"
 #include "master/store/task_store.h"
 #include "master/store/user_store.h"
 #include "tests/unit/store/store_test_util.h"
