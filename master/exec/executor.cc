@@ -92,6 +92,10 @@ void Executor::Start() {
   }
   Result<std::vector<LiveRun>> live = ledger_.Live();
   if (live.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      for (const LiveRun& run : *live) watches_[run.run];
+    }
     for (const LiveRun& run : *live) LinkForRun(run);  // each connect reconciles
   } else {
     spdlog::error("cannot read live runs: {}", live.status().ToString());
@@ -183,7 +187,7 @@ void Executor::Launch(const Placement& placement, const std::string& node_name) 
   }
   {
     std::lock_guard lock(mu_);
-    watches_[*run];
+    watches_[*run].launched_at = clock_->NowUnixMs();
   }
   std::string remote_user;
   Status error;
@@ -350,14 +354,17 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
     if (it != links_.end()) link = it->second.link.get();
   }
   if (link == nullptr) return;
+  {
+    // The stream replays the account's whole history after each reconnect: only live runs
+    // (which all have a watch) matter, and the reconnect's reconciliation covers them too.
+    std::lock_guard lock(mu_);
+    auto it = watches_.find(run);
+    if (it == watches_.end()) return;
+    if (words[0] == "exit") it->second.exit_code = static_cast<int>(value);
+  }
   if (words[0] == "start" && value > 0) {
     ledger_.MarkRunning(run, value);
   } else if (words[0] == "exit") {
-    // The stream replays old events after a reconnect: ended runs are ignored by End().
-    {
-      std::lock_guard lock(mu_);
-      watches_[run].exit_code = static_cast<int>(value);
-    }
     CheckGoneThenFinish(link, run);
   }
 }

@@ -82,6 +82,7 @@ class Executor final : public ExecLinkListener {
     bool finishing = false;        // final log pull and end in progress
     bool log_in_flight = false;
     UnixMs last_log_pull = 0;
+    UnixMs launched_at = 0;  // a watch this young may be missing from an older snapshot
   };
 
   // The link for an account on a node, opened on first use. nullptr + error when the node

@@ -94,7 +94,9 @@ void Executor::WatchOnce() {
   std::vector<LinkKey> due;
   {
     std::lock_guard lock(mu_);
-    std::erase_if(watches_, [&](const auto& kv) { return !live_ids.count(kv.first); });
+    std::erase_if(watches_, [&](const auto& kv) {
+      return !live_ids.count(kv.first) && now - kv.second.launched_at > 5000;
+    });
     for (auto& [key, entry] : links_) {
       if (entry.down_since == 0 && entry.link && entry.link->connected() &&
           now - entry.last_reconcile >= options_.reconcile_interval.count()) {
