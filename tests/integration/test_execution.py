@@ -9,7 +9,7 @@ import unittest
 from pathlib import Path
 
 from harness import GPUQ_SIM_WORK, SimCluster
-from master_harness import Master, wait_for
+from master_harness import ADMIN_PASSWORD, Master, wait_for
 
 ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
 
@@ -93,6 +93,19 @@ class ExecutionTest(unittest.TestCase):
         done = self.wait_status(task["id"], "succeeded")
         run = done["runs"][-1]
         self.assertIn("CUDA_VISIBLE_DEVICES=%d" % run["gpu_indices"][0], self.log(run["id"]))
+
+    def test_logs_follow_shows_output_live_and_stops_at_the_end(self):
+        task = self.submit(command="for i in 1 2 3 4 5; do echo line $i; sleep 0.5; done",
+                           gpus=0)
+        self.wait_status(task["id"], "running")
+        self.master.cli("login", "--user", "admin", input=ADMIN_PASSWORD + "\n")
+        started = time.monotonic()
+        r = self.master.cli("logs", str(task["id"]), "--follow")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "".join("line %d\n" % i for i in range(1, 6)))
+        self.assertLess(time.monotonic() - started, 15)
+        # The copy on the master is the whole output, even if the node goes away later.
+        self.assertEqual(self.log(self.task(task["id"])["runs"][0]["id"]), r.stdout)
 
     def test_exit_code_decides_and_retries_requeue(self):
         ok = self.submit(command="true", gpus=0)
