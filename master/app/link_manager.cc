@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "master/exec/connect_params.h"
 #include "master/store/credential_store.h"
 #include "master/store/user_store.h"
 
@@ -25,10 +26,6 @@ NodeLinkConfig LinkManager::BuildConfig(const NodeRow& node) {
   config.probe = node.probe;
   config.interval = options_.probe_interval;
   config.probe_timeout = options_.probe_timeout;
-  config.connect.host = node.host;
-  config.connect.port = node.port;
-  config.connect.connect_timeout = options_.connect_timeout;
-  config.connect.pinned_host_key_sha256 = node.host_key_sha256.value_or("");
 
   UserStore users(db_, clock_);
   Result<UserRow> account = users.FindByName(options_.probe_account);
@@ -44,14 +41,13 @@ NodeLinkConfig LinkManager::BuildConfig(const NodeRow& node) {
                           "': store one with PUT /api/v1/me/credential or `gpuq credential set`";
     return config;
   }
-  Result<std::string> key = secrets_->Open((*credential)->private_key_sealed);
-  if (!key.ok()) {
-    config.config_error = "cannot decrypt the probe account's SSH key (was DATA/secret.key "
-                          "replaced?): " + key.status().message();
+  Result<ConnectParams> params =
+      NodeConnectParams(node, **credential, *secrets_, options_.connect_timeout);
+  if (!params.ok()) {
+    config.config_error = "the probe account's credential: " + params.status().message();
     return config;
   }
-  config.connect.remote_user = (*credential)->remote_user;
-  config.connect.private_key = std::move(*key);
+  config.connect = std::move(*params);
   return config;
 }
 

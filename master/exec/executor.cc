@@ -10,6 +10,7 @@
 #include "common/base64.h"
 #include "common/gpu_indices.h"
 #include "common/shell_quote.h"
+#include "master/exec/connect_params.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
 
@@ -137,22 +138,15 @@ ExecLink* Executor::LinkFor(NodeId node, UserId owner, std::string* remote_user,
     *error = row.status();
     return nullptr;
   }
-  Result<std::string> private_key = secrets_->Open((*credential)->private_key_sealed);
-  if (!private_key.ok()) {
-    *error = private_key.status();
+  Result<ConnectParams> params =
+      NodeConnectParams(*row, **credential, *secrets_, options_.connect_timeout);
+  if (!params.ok()) {
+    *error = params.status();
     return nullptr;
   }
-  ConnectParams params;
-  params.host = row->host;
-  params.port = row->port;
-  params.remote_user = *remote_user;
-  params.private_key = std::move(*private_key);
-  // Runs go only to a node whose key the probe link pinned; a changed key stops them too.
-  params.pinned_host_key_sha256 = row->host_key_sha256.value_or("");
-  params.connect_timeout = options_.connect_timeout;
   std::lock_guard lock(mu_);
   LinkEntry& entry = links_[key];
-  if (!entry.link) entry.link = std::make_unique<ExecLink>(node, params, transport_, this);
+  if (!entry.link) entry.link = std::make_unique<ExecLink>(node, *params, transport_, this);
   return entry.link.get();
 }
 

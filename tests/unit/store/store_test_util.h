@@ -12,28 +12,11 @@
 #include "common/clock.h"
 #include "master/store/database.h"
 #include "master/store/migrations.h"
+#include "tests/unit/temp_dir.h"
 
 namespace gpuq::store_test {
 
-// A fresh folder under $TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gpuq-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 // Opens a private in-memory database with the real migrations, failing the test if it cannot.
 inline std::unique_ptr<Database> OpenMemoryDb() {
