@@ -32,9 +32,13 @@ std::variant<RawAnswer, CallError> SendRaw(const std::string& server_url, const 
   client.set_read_timeout(120, 0);
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  httplib::Result res = method == "POST"
-                            ? client.Post(path.c_str(), headers, body, content_type.c_str())
-                            : client.Get(path.c_str(), headers);
+  httplib::Result res = [&] {
+    if (method == "POST") return client.Post(path.c_str(), headers, body, content_type.c_str());
+    if (method == "PUT") return client.Put(path.c_str(), headers, body, content_type.c_str());
+    if (method == "PATCH") return client.Patch(path.c_str(), headers, body, content_type.c_str());
+    if (method == "DELETE") return client.Delete(path.c_str(), headers);
+    return client.Get(path.c_str(), headers);
+  }();
   if (!res) {
     return CallError{kExitUnreachable, "cannot reach the master at " + server_url + ": " +
                                            httplib::to_string(res.error())};

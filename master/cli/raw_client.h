@@ -2,7 +2,7 @@
 #define GPUQ_MASTER_CLI_RAW_CLIENT_H_
 
 // HTTP calls whose body is not JSON (CSV uploads, log text) or whose headers matter
-// (X-Log-Size). ApiClient covers the JSON calls.
+// (X-Log-Size). ApiClient decodes the JSON calls on top of it.
 
 #include <map>
 #include <string>
@@ -23,8 +23,8 @@ struct RawAnswer {
   std::string ErrorMessage() const;
 };
 
-// Sends one request to server_url + path with the bearer token (when not empty) and, for a
-// POST, `body` as `content_type`. Any HTTP status is an answer; CallError only when the master
+// Sends one request (GET, POST, PUT, PATCH or DELETE) to server_url + path with the bearer
+// token (when not empty) and, except for GET and DELETE, `body` as `content_type`. Any HTTP status is an answer; CallError only when the master
 // cannot be reached (kExitUnreachable) or the URL is unusable (kExitUsage).
 std::variant<RawAnswer, CallError> SendRaw(const std::string& server_url, const std::string& token,
                                            const std::string& method, const std::string& path,
