@@ -167,6 +167,9 @@ stop_one() { # NAME: TERM the listener and its connections, wait, KILL leftovers
 	load_node "$1"
 	_p=$(node_pid)
 	if [ -n "$_p" ]; then
+		# Freeze the listener first: a connection it accepted between listing
+		# its children and killing them would otherwise outlive the node.
+		kill -STOP "$_p" 2>/dev/null || true
 		_all="$_p $(sshd_tree "$_p" | tr '\n' ' ')"
 		# shellcheck disable=SC2086
 		kill -TERM $_all 2>/dev/null || true
