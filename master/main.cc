@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
       {"connect-timeout-ms", "SSH connect timeout (default 5000)"},
       {"kill-grace-ms", "cancel/time limit: TERM, then KILL after this (default 10000)"},
       {"lost-after-ms", "runs on a node away this long are lost (default 600000)"},
+      {"tls-cert", "serve HTTPS with this PEM certificate (chain); needs --tls-key"},
+      {"tls-key", "the PEM private key of --tls-cert"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {
@@ -107,8 +109,9 @@ int main(int argc, char** argv) {
       }
     }
     std::map<std::string, std::string> env;
-    for (const char* setting : {"listen", "data", "probe_interval_ms", "probe_timeout_ms",
-                                "connect_timeout_ms", "kill_grace_ms", "lost_after_ms"}) {
+    for (const char* setting :
+         {"listen", "data", "probe_interval_ms", "probe_timeout_ms", "connect_timeout_ms",
+          "kill_grace_ms", "lost_after_ms", "tls_cert", "tls_key"}) {
       std::string name = MasterSettingEnvName(setting);
       if (const char* v = std::getenv(name.c_str())) env[name] = v;
     }

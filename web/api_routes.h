@@ -11,6 +11,7 @@ namespace gpuq {
 void RegisterAccountRoutes(httplib::Server& server, WebContext* ctx);  // tokens, me, users
 void RegisterNodeRoutes(httplib::Server& server, WebContext* ctx);     // nodes, gpus
 void RegisterTaskRoutes(httplib::Server& server, WebContext* ctx);     // tasks, runs, logs
+void RegisterMetricsRoutes(httplib::Server& server, WebContext* ctx);  // /metrics
 
 }  // namespace gpuq
 

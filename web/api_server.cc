@@ -7,7 +7,19 @@
 
 namespace gpuq {
 
-ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httplib::Server>()) {
+namespace {
+
+std::unique_ptr<httplib::Server> MakeServer(const TlsFiles& tls) {
+  if (tls.cert_path.empty()) return std::make_unique<httplib::Server>();
+  // The Debian build of cpp-httplib carries OpenSSL support (CPPHTTPLIB_OPENSSL_SUPPORT from
+  // its pkg-config flags).
+  return std::make_unique<httplib::SSLServer>(tls.cert_path.c_str(), tls.key_path.c_str());
+}
+
+}  // namespace
+
+ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
+    : ctx_(ctx), server_(MakeServer(tls)), tls_(!tls.cert_path.empty()) {
   httplib::Server& s = *server_;
   // httplib's default also sets SO_REUSEPORT, which lets a second master bind the same port
   // and silently share its requests. SO_REUSEADDR alone allows a quick restart.
@@ -29,6 +41,7 @@ ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httpl
   RegisterAccountRoutes(s, &ctx_);
   RegisterNodeRoutes(s, &ctx_);
   RegisterTaskRoutes(s, &ctx_);
+  RegisterMetricsRoutes(s, &ctx_);
 
   // Unknown routes under /api answer in the API's error shape.
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -36,16 +49,22 @@ ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httpl
       ReplyError(res, Status::NotFound("no route " + req.method + " " + req.path));
     }
   });
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr) {
-    spdlog::error("{} {}: unhandled exception", req.method, req.path);
-    ReplyError(res, Status::Internal("internal error"));
-  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        spdlog::error("{} {}: unhandled exception", req.method, req.path);
+        ReplyError(res, Status::Internal("internal error"));
+      });
 }
 
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Bind(const std::string& host, int port) {
+  if (tls_ && !server_->is_valid()) {
+    return Status::InvalidArgument(
+        "cannot load the TLS certificate and key (PEM files; the key must match the "
+        "certificate and have no passphrase)",
+        "tls_cert");
+  }
   if (!server_->bind_to_port(host.c_str(), port)) {
     return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
                                " (in use, or not an address of this machine)");

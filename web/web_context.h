@@ -6,6 +6,7 @@
 #include "common/cluster_state.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/latency_histogram.h"
 #include "common/snapshot.h"
 #include "common/status.h"
 #include "master/secrets/secret_box.h"
@@ -48,6 +49,7 @@ struct WebContext {
   const ClusterState* cluster = nullptr;
   MasterActions* actions = nullptr;
   LoginLimiter* login_limiter = nullptr;
+  const MasterMetrics* metrics = nullptr;  // the master's own timings, for /metrics
   // The master's data folder: run logs are read from DATA/logs/<run id>.log.
   std::string data_dir;
 };

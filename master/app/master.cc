@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,15 +16,13 @@
 #include <set>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "common/cluster_state.h"
 #include "master/app/link_manager.h"
 #include "master/app/node_events.h"
 #include "master/app/sched_source.h"
 #include "master/exec/executor.h"
-#include "master/sched/scheduler.h"
 #include "master/node/ssh_transport.h"
+#include "master/sched/scheduler.h"
 #include "master/secrets/password.h"
 #include "master/secrets/secret_box.h"
 #include "master/secrets/token.h"
@@ -199,6 +198,9 @@ int RunMaster(const MasterOptions& options) {
   // is usable again within seconds, not minutes.
   policy.max_samples = 10;
   Scheduler scheduler(&sched_source, &sched_source, policy);
+  MasterMetrics metrics;
+  scheduler.SetPassHistogram(&metrics.schedule_pass);
+  executor.SetLaunchHistogram(&metrics.launch);
   // A run's end frees its GPUs, but the policy trusts what the node shows: probe that node
   // at once and wake the scheduler again when its fresh sample lands.
   std::mutex awaiting_mu;
@@ -230,8 +232,9 @@ int RunMaster(const MasterOptions& options) {
   web.cluster = &cluster;
   web.actions = &actions;
   web.login_limiter = &login_limiter;
+  web.metrics = &metrics;
   web.data_dir = options.data_dir;
-  ApiServer server(web);
+  ApiServer server(web, TlsFiles{options.tls_cert, options.tls_key});
   if (Status s = server.Bind(host, port); !s.ok()) return fail(s);
   if (Status s = links.StartAll(); !s.ok()) return fail(s);
   executor.Start();  // reconciles every live run as its node's link connects
@@ -243,7 +246,8 @@ int RunMaster(const MasterOptions& options) {
     spdlog::info("signal {}: stopping (runs on nodes keep running)", sig);
     server.Stop();
   });
-  spdlog::info("gpuq master listening on http://{}:{} (data: {})", host, port, options.data_dir);
+  spdlog::info("gpuq master listening on {}://{}:{} (data: {})",
+               options.tls_cert.empty() ? "http" : "https", host, port, options.data_dir);
   server.Run();
 
   scheduler.Stop();

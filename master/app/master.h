@@ -14,6 +14,9 @@ struct MasterOptions {
   int connect_timeout_ms = 5000;
   int kill_grace_ms = 10000;   // cancel and time limits: TERM, then KILL after this
   int lost_after_ms = 600000;  // runs on a node unreachable this long are marked lost
+  // HTTPS: PEM certificate (chain) and private key; both or neither.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Runs the master until SIGTERM or SIGINT; returns the process exit code. On first start

@@ -1,5 +1,7 @@
 #include "master/app/master_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -19,10 +21,24 @@ std::function<Status(const std::string&, MasterOptions*)> IntSetting(int MasterO
     int n = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || ptr != value.data() + value.size() || n < min || n > max) {
-      return Status::InvalidArgument("must be a whole number from " + std::to_string(min) +
-                                     " to " + std::to_string(max) + ", got '" + value + "'");
+      return Status::InvalidArgument("must be a whole number from " + std::to_string(min) + " to " +
+                                     std::to_string(max) + ", got '" + value + "'");
     }
     out->*field = n;
+    return Status::Ok();
+  };
+}
+
+// A file the master must be able to read at start (checked here, so the error names the
+// setting rather than surfacing later as a TLS failure).
+std::function<Status(const std::string&, MasterOptions*)> FileSetting(
+    std::string MasterOptions::*field) {
+  return [=](const std::string& value, MasterOptions* out) {
+    if (value.empty()) return Status::InvalidArgument("must be a file path");
+    if (::access(value.c_str(), R_OK) != 0) {
+      return Status::InvalidArgument("cannot read '" + value + "'");
+    }
+    out->*field = value;
     return Status::Ok();
   };
 }
@@ -46,6 +62,8 @@ const std::vector<Setting>& Settings() {
       {"connect_timeout_ms", IntSetting(&MasterOptions::connect_timeout_ms, 500, 120000)},
       {"kill_grace_ms", IntSetting(&MasterOptions::kill_grace_ms, 0, 3600000)},
       {"lost_after_ms", IntSetting(&MasterOptions::lost_after_ms, 1000, 604800000)},
+      {"tls_cert", FileSetting(&MasterOptions::tls_cert)},
+      {"tls_key", FileSetting(&MasterOptions::tls_key)},
   };
   return settings;
 }
@@ -130,6 +148,10 @@ Result<MasterOptions> ResolveMasterOptions(const std::map<std::string, std::stri
     if (!s.ok()) {
       return Status::InvalidArgument(s.message() + " (from " + source + ")", setting.name);
     }
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    const char* missing = options.tls_cert.empty() ? "tls_cert" : "tls_key";
+    return Status::InvalidArgument("HTTPS needs both tls_cert and tls_key", missing);
   }
   return options;
 }

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace gpuq::cli {
@@ -28,6 +29,10 @@ std::variant<RawAnswer, CallError> SendRaw(const std::string& server_url, const 
   while (!url.empty() && url.back() == '/') url.pop_back();
   httplib::Client client(url);
   if (!client.is_valid()) return CallError{kExitUsage, "not a server URL: " + server_url};
+  // A lab's own certificate authority (or a self-signed master certificate) for https://.
+  if (const char* ca = std::getenv("GPUQ_CA_CERT"); ca != nullptr && *ca != '\0') {
+    client.set_ca_cert_path(ca);
+  }
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(120, 0);
   httplib::Headers headers;

@@ -166,6 +166,7 @@ ExecLink* Executor::LinkForRun(const LiveRun& run) {
 }
 
 void Executor::Launch(const Placement& placement, const std::string& node_name) {
+  auto placed_at = std::chrono::steady_clock::now();
   Result<LaunchSpec> spec = ledger_.Spec(placement.task);
   if (!spec.ok()) return;
   // The run starts as the owner's account on the node: no credential, no reservation.
@@ -190,35 +191,43 @@ void Executor::Launch(const Placement& placement, const std::string& node_name) 
     Finish(*run, "failed", std::nullopt, "cannot reach the node: " + error.message());
     return;
   }
-  SendLaunch(link, *run, placement.task, node_name, placement.gpu_indices);
+  SendLaunch(link, *run, placement.task, node_name, placement.gpu_indices, placed_at);
 }
 
 void Executor::SendLaunch(ExecLink* link, RunId run, TaskId task, const std::string& node_name,
-                          const std::vector<int>& gpus) {
+                          const std::vector<int>& gpus,
+                          std::optional<std::chrono::steady_clock::time_point> placed_at) {
   Result<LaunchSpec> spec = ledger_.Spec(task);
   if (!spec.ok()) return;
   std::string arg = std::to_string(run.value) + " " + B64OrDash(spec->command) + " " +
                     B64OrDash(spec->workdir) + " " +
                     B64OrDash(EnvScript(*spec, run, task, node_name, gpus));
-  link->Submit("launch", arg, kRequestTimeout, [this, run, link](Result<RemoteReply> reply) {
-    if (!reply.ok()) {
-      // The launch may or may not have reached the node: the run stays starting and the
-      // reconnect reconciles it (a repeated launch of the same run id never runs it twice).
-      spdlog::warn("run {}: launch not confirmed: {}", run.value, reply.status().message());
-      return;
-    }
-    std::vector<std::string> lines = Lines(*reply, "launch");
-    std::vector<std::string> words = lines.empty() ? std::vector<std::string>() : Words(lines[0]);
-    int64_t pid = words.size() >= 2 ? ToInt(words[1]) : -1;
-    if (pid > 0) ledger_.MarkRunning(run, pid);
-    bool kill_pending = false;
-    {
-      std::lock_guard lock(mu_);
-      auto it = watches_.find(run);
-      kill_pending = it != watches_.end() && !it->second.kill_reason.empty();
-    }
-    if (kill_pending) Signal(link, run, "TERM");  // cancelled while it was starting
-  });
+  link->Submit(
+      "launch", arg, kRequestTimeout, [this, run, link, placed_at](Result<RemoteReply> reply) {
+        if (!reply.ok()) {
+          // The launch may or may not have reached the node: the run stays starting and the
+          // reconnect reconciles it (a repeated launch of the same run id never runs it twice).
+          spdlog::warn("run {}: launch not confirmed: {}", run.value, reply.status().message());
+          return;
+        }
+        std::vector<std::string> lines = Lines(*reply, "launch");
+        std::vector<std::string> words =
+            lines.empty() ? std::vector<std::string>() : Words(lines[0]);
+        int64_t pid = words.size() >= 2 ? ToInt(words[1]) : -1;
+        if (pid > 0) {
+          ledger_.MarkRunning(run, pid);
+          if (placed_at && launch_histogram_ != nullptr) {
+            launch_histogram_->Observe(std::chrono::steady_clock::now() - *placed_at);
+          }
+        }
+        bool kill_pending = false;
+        {
+          std::lock_guard lock(mu_);
+          auto it = watches_.find(run);
+          kill_pending = it != watches_.end() && !it->second.kill_reason.empty();
+        }
+        if (kill_pending) Signal(link, run, "TERM");  // cancelled while it was starting
+      });
 }
 
 void Executor::Signal(ExecLink* link, RunId run, const std::string& signal) {
@@ -249,8 +258,10 @@ void Executor::PullLog(ExecLink* link, RunId run, std::function<void()> then) {
   auto size = std::filesystem::file_size(LogPath(run), ec);
   uint64_t offset = ec ? 0 : size;
   link->Submit(
-      "read", std::to_string(run.value) + " " + std::to_string(offset) + " " + std::to_string(kLogChunk),
-      kRequestTimeout, [this, link, run, offset, then = std::move(then)](Result<RemoteReply> reply) {
+      "read",
+      std::to_string(run.value) + " " + std::to_string(offset) + " " + std::to_string(kLogChunk),
+      kRequestTimeout,
+      [this, link, run, offset, then = std::move(then)](Result<RemoteReply> reply) {
         if (!reply.ok()) {
           if (then) then();
           return;
@@ -298,9 +309,8 @@ void Executor::CheckGoneThenFinish(ExecLink* link, RunId run) {
                      reason = "exit code " + std::to_string(code.value_or(-1));
                    }
                  }
-                 PullLog(link, run, [this, run, status, code, reason] {
-                   Finish(run, status, code, reason);
-                 });
+                 PullLog(link, run,
+                         [this, run, status, code, reason] { Finish(run, status, code, reason); });
                });
 }
 

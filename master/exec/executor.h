@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "common/policy.h"
 #include "master/exec/run_ledger.h"
 #include "master/node/exec_link.h"
@@ -52,6 +53,10 @@ class Executor final : public ExecLinkListener {
     on_run_ended_ = std::move(on_run_ended);
   }
 
+  // Where the time from a placement to the task's pid on the node is recorded; may be null.
+  // Set before Start().
+  void SetLaunchHistogram(LatencyHistogram* histogram) { launch_histogram_ = histogram; }
+
   // Reserves the run (one transaction) and sends the launch. Runs on the caller's thread
   // until the launch is queued; the rest happens on the link's thread.
   void Launch(const Placement& placement, const std::string& node_name);
@@ -90,8 +95,10 @@ class Executor final : public ExecLinkListener {
   ExecLink* LinkFor(NodeId node, UserId owner, std::string* remote_user, Status* error);
   ExecLink* LinkForRun(const LiveRun& run);
   // Sends the launch of a reserved run; a repeated launch of the same run never runs twice.
+  // `placed_at` is set for a first launch (its latency is recorded), not for a resend.
   void SendLaunch(ExecLink* link, RunId run, TaskId task, const std::string& node_name,
-                  const std::vector<int>& gpus);
+                  const std::vector<int>& gpus,
+                  std::optional<std::chrono::steady_clock::time_point> placed_at = std::nullopt);
   void Signal(ExecLink* link, RunId run, const std::string& signal);
   // Reads the rest of the run's output into its log file, then calls `then`.
   void PullLog(ExecLink* link, RunId run, std::function<void()> then);
@@ -111,6 +118,7 @@ class Executor final : public ExecLinkListener {
   ExecOptions options_;
   RunLedger ledger_;
   std::function<void(NodeId)> on_run_ended_;
+  LatencyHistogram* launch_histogram_ = nullptr;
 
   mutable std::mutex mu_;
   std::map<LinkKey, LinkEntry> links_;

@@ -43,11 +43,15 @@ void Scheduler::Loop() {
 }
 
 void Scheduler::RunOnce() {
+  auto pass_start = std::chrono::steady_clock::now();
   ClusterSnapshot snapshot;
   std::vector<TaskRequest> queue;
   std::map<TaskId, std::string> waiting;
   if (!source_->Read(&snapshot, &queue, &waiting).ok()) return;
   Decision decision = Schedule(snapshot, queue, options_);
+  if (pass_histogram_ != nullptr) {
+    pass_histogram_->Observe(std::chrono::steady_clock::now() - pass_start);
+  }
   std::map<NodeId, std::string> node_names;
   for (const NodeView& node : snapshot.nodes) node_names[node.id] = node.name;
   for (const Placement& placement : decision.placements) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/latency_histogram.h"
 #include "common/policy.h"
 #include "common/snapshot.h"
 #include "common/status.h"
@@ -46,6 +47,9 @@ class Scheduler {
   void Start();
   void Stop();
   void Wake();
+  // Where each pass's duration (snapshot + policy, launches excluded) is recorded; may be
+  // null. Set before Start().
+  void SetPassHistogram(LatencyHistogram* histogram) { pass_histogram_ = histogram; }
   // One cycle on the caller's thread (tests, and Start's loop).
   void RunOnce();
 
@@ -60,6 +64,7 @@ class Scheduler {
   PlacementSink* sink_;
   PolicyOptions options_;
   std::chrono::milliseconds tick_;
+  LatencyHistogram* pass_histogram_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

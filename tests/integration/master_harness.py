@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -24,14 +25,17 @@ ADMIN_PASSWORD = "admin-pass-123"
 
 class Master:
     def __init__(self, probe_interval_ms=1000, probe_timeout_ms=2000, connect_timeout_ms=2000,
-                 data_dir=None, extra_args=()):
+                 data_dir=None, extra_args=(), ca_file=None):
+        """ca_file: the master serves HTTPS (extra_args carry --tls-cert/--tls-key) and
+        clients trust this certificate."""
         self.binary = find_gpuq_binary()
         if self.binary is None:
             raise RuntimeError("gpuq binary not found under GPUQ_BUILD_DIR; build it first")
         self.tmp = Path(tempfile.mkdtemp(prefix="gpuq-master-"))
         self.data = Path(data_dir) if data_dir else self.tmp / "data"
         self.port = free_port("127.0.0.1")
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.ssl_context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+        self.url = "%s://127.0.0.1:%d" % ("https" if ca_file else "http", self.port)
         self.args = ["--probe-interval-ms", str(probe_interval_ms),
                      "--probe-timeout-ms", str(probe_timeout_ms),
                      "--connect-timeout-ms", str(connect_timeout_ms), *extra_args]
@@ -65,7 +69,8 @@ class Master:
             if self.proc.poll() is not None:
                 raise RuntimeError("master exited with %d:\n%s" % (self.proc.returncode, self.log()))
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1,
+                                            context=self.ssl_context) as r:
                     if r.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
@@ -103,7 +108,7 @@ class Master:
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as r:
                 text = r.read().decode()
                 return r.status, json.loads(text) if text else None
         except urllib.error.HTTPError as e:

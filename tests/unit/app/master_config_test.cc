@@ -8,8 +8,8 @@ namespace {
 using Map = std::map<std::string, std::string>;
 
 TEST(MasterConfigTest, ParsesTomlAndIniStyles) {
-  auto toml = ParseMasterConfig(
-      "# gpuq\nlisten = \"127.0.0.1:9000\"  # here\nprobe-interval-ms = 500\n");
+  auto toml =
+      ParseMasterConfig("# gpuq\nlisten = \"127.0.0.1:9000\"  # here\nprobe-interval-ms = 500\n");
   ASSERT_TRUE(toml.ok()) << toml.status().ToString();
   EXPECT_EQ((*toml)["listen"], "127.0.0.1:9000");
   EXPECT_EQ((*toml)["probe_interval_ms"], "500");
@@ -43,6 +43,22 @@ TEST(MasterConfigTest, BadValuesNameSettingAndSource) {
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.status().field(), "probe_interval_ms");
   EXPECT_NE(o.status().message().find("GPUQ_PROBE_INTERVAL_MS"), std::string::npos);
+}
+
+TEST(MasterConfigTest, TlsNeedsBothReadableFiles) {
+  auto missing = ResolveMasterOptions({{"tls_cert", "/nonexistent/cert.pem"}}, {}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().field(), "tls_cert");
+  EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
+
+  // Any readable file passes this check; whether it is a certificate is the server's.
+  auto half = ResolveMasterOptions({{"tls_cert", "/proc/self/status"}}, {}, {});
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.status().field(), "tls_key");
+  auto both = ResolveMasterOptions({{"tls_cert", "/proc/self/status"}},
+                                   {{"GPUQ_TLS_KEY", "/proc/self/status"}}, {});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->tls_key, "/proc/self/status");
 }
 
 }  // namespace
