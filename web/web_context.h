@@ -50,6 +50,8 @@ struct WebContext {
   LoginLimiter* login_limiter = nullptr;
   // The master's data folder: run logs are read from DATA/logs/<run id>.log.
   std::string data_dir;
+  // The panel is served over TLS: its cookies are marked Secure.
+  bool tls = false;
 };
 
 }  // namespace gpuq
