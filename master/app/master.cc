@@ -31,6 +31,7 @@
 #include "master/store/database.h"
 #include "master/store/user_store.h"
 #include "web/api_server.h"
+#include "web/panel_settings.h"
 
 namespace gpuq {
 namespace {
@@ -176,11 +177,19 @@ int RunMaster(const MasterOptions& options) {
   if (!secrets.ok()) return fail(secrets.status());
   if (Status s = EnsureAdmin(db->get(), clock); !s.ok()) return fail(s);
 
+  // The panel's poll interval applies unless the command line, environment or config file
+  // chose one (those win, as for every other setting).
+  int probe_interval_ms = options.probe_interval_ms;
+  if (!options.probe_interval_given) {
+    std::string stored = SettingValue(db->get(), clock, kSettingPollIntervalMs);
+    if (ValidateWholeNumber(stored, 200, 60000).ok()) probe_interval_ms = std::stoi(stored);
+  }
+
   ClusterState cluster;
   SshTransport transport;
   NodeEvents events(db->get(), clock, &cluster);
   LinkOptions link_options;
-  link_options.probe_interval = std::chrono::milliseconds(options.probe_interval_ms);
+  link_options.probe_interval = std::chrono::milliseconds(probe_interval_ms);
   link_options.probe_timeout = std::chrono::milliseconds(options.probe_timeout_ms);
   link_options.connect_timeout = std::chrono::milliseconds(options.connect_timeout_ms);
   link_options.probe_account = kAdminName;
