@@ -20,6 +20,7 @@
 #include "common/cluster_state.h"
 #include "master/app/link_manager.h"
 #include "master/app/node_events.h"
+#include "master/app/retention_job.h"
 #include "master/app/sched_source.h"
 #include "master/exec/executor.h"
 #include "master/sched/scheduler.h"
@@ -245,6 +246,8 @@ int RunMaster(const MasterOptions& options) {
   if (Status s = links.StartAll(); !s.ok()) return fail(s);
   executor.Start();  // reconciles every live run as its node's link connects
   scheduler.Start();
+  RetentionJob retention(db->get(), clock, options.data_dir);  // the panel's retention setting
+  retention.Start();
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -255,6 +258,7 @@ int RunMaster(const MasterOptions& options) {
   spdlog::info("gpuq master listening on http://{}:{} (data: {})", host, port, options.data_dir);
   server.Run();
 
+  retention.Stop();
   scheduler.Stop();
   executor.Stop();
   links.StopAll();
