@@ -62,7 +62,8 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   const std::string self = "/admin/tasks/" + std::to_string(*id);
 
   Html h;
-  h.Raw("<div class=\"bar-title\"><h1>#").Num(*id).Raw(" ").Text(s.name).Raw("</h1><div class=\"actions\">");
+  // The title, actions, fields and runs refresh themselves; the log follows on its own.
+  h.Raw("<div id=\"live-task\" data-live=\"2000\"><div class=\"bar-title\"><h1>#").Num(*id).Raw(" ").Text(s.name).Raw("</h1><div class=\"actions\">");
   if (IsPending(task->status)) {
     h.Raw("<a class=\"button\" href=\"").Text(self).Raw("/edit\">").Text(t("task.edit")).Raw("</a>");
     ActionButton(h, pr, self, task->status == TaskStatus::kHeld ? "release" : "hold",
@@ -72,7 +73,7 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   h.Raw("<a class=\"button\" id=\"clone\" href=\"/admin/tasks/new?from=").Num(*id).Raw("\">")
       .Text(t("task.clone")).Raw("</a></div></div>");
 
-  h.Raw("<div id=\"live-task\" data-live=\"2000\"><div class=\"two\"><section class=\"card\"><table class=\"fields\">");
+  h.Raw("<div class=\"two\"><section class=\"card\"><table class=\"fields\">");
   h.Raw("<tr><th>").Text(t("task.status")).Raw("</th><td id=\"task-status\">");
   StatusBadge(h, TaskStatusName(task->status), t);
   h.Raw("</td></tr>");
