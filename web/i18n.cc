@@ -62,8 +62,8 @@ std::string PickLanguage(std::string_view user_lang, std::string_view accept_lan
   while (!accept_language.empty()) {
     size_t comma = accept_language.find(',');
     std::string_view item = Trim(accept_language.substr(0, comma));
-    accept_language = comma == std::string_view::npos ? std::string_view()
-                                                      : accept_language.substr(comma + 1);
+    accept_language =
+        comma == std::string_view::npos ? std::string_view() : accept_language.substr(comma + 1);
     std::string_view tag = Trim(item.substr(0, item.find(';')));
     double q = 1.0;
     if (size_t qpos = item.find(";q="); qpos != std::string_view::npos) {

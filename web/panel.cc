@@ -47,7 +47,8 @@ httplib::Server::Handler Wrap(WebContext* ctx, Role role, bool form, PanelHandle
       const Translator t(PickLanguage(found->second.lang, req.get_header_value("Accept-Language")));
       PanelRequest pr{std::move(found->second), std::move(found->first), t};
       if (form && !CsrfTokenMatches(pr.session.csrf_token, FormValue(req, "csrf_token"))) {
-        return ReplyPanelError(res, 403, "The form's CSRF token is missing or wrong: reload the page and try again.");
+        return ReplyPanelError(
+            res, 403, "The form's CSRF token is missing or wrong: reload the page and try again.");
       }
       if (role == Role::kAdmin && !pr.admin()) {
         return ReplyPanelError(res, 403, "Only an admin may open this page.");
@@ -64,8 +65,7 @@ httplib::Server::Handler Wrap(WebContext* ctx, Role role, bool form, PanelHandle
 
 Result<std::pair<WebSessionRow, UserRow>> SessionFromRequest(WebContext* ctx,
                                                              const httplib::Request& req) {
-  std::optional<std::string> cookie =
-      CookieValue(req.get_header_value("Cookie"), kSessionCookie);
+  std::optional<std::string> cookie = CookieValue(req.get_header_value("Cookie"), kSessionCookie);
   if (!cookie || cookie->empty()) return Status::Unauthenticated("no session");
   Result<std::pair<WebSessionRow, UserRow>> found =
       WebSessionStore(ctx->db, ctx->clock).FindLive(Sha256Hex(*cookie));
@@ -88,24 +88,34 @@ void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Re
                int status) {
   const Translator& t = pr.t;
   Html h;
-  h.Raw("<!doctype html><html lang=\"").Raw(t.lang() == "zh" ? "zh-CN" : "en")
-      .Raw("\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-           "content=\"width=device-width, initial-scale=1\"><title>")
+  h.Raw("<!doctype html><html lang=\"")
+      .Raw(t.lang() == "zh" ? "zh-CN" : "en")
+      .Raw(
+          "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+          "content=\"width=device-width, initial-scale=1\"><title>")
       .Text(title)
-      .Raw(" · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\">"
-           "<script src=\"/admin/static/panel.js\" defer></script></head><body>"
-           "<header class=\"top\"><a class=\"brand\" href=\"/admin\">gpuq</a><nav>");
+      .Raw(
+          " · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\">"
+          "<script src=\"/admin/static/panel.js\" defer></script></head><body>"
+          "<header class=\"top\"><a class=\"brand\" href=\"/admin\">gpuq</a><nav>");
   for (const NavItem& item : kNav) {
     if (item.admin_only && !pr.admin()) continue;
-    h.Raw("<a href=\"").Raw(item.href).Raw("\"")
-        .Raw(active == item.id ? " class=\"active\"" : "").Raw(">")
-        .Text(t(item.label_key)).Raw("</a>");
+    h.Raw("<a href=\"")
+        .Raw(item.href)
+        .Raw("\"")
+        .Raw(active == item.id ? " class=\"active\"" : "")
+        .Raw(">")
+        .Text(t(item.label_key))
+        .Raw("</a>");
   }
-  h.Raw("</nav><div class=\"who\"><span id=\"who\">").Text(pr.user.username)
-      .Raw("</span> <span class=\"muted\">").Text(t(std::string("role.") + UserRoleName(pr.user.role)))
+  h.Raw("</nav><div class=\"who\"><span id=\"who\">")
+      .Text(pr.user.username)
+      .Raw("</span> <span class=\"muted\">")
+      .Text(t(std::string("role.") + UserRoleName(pr.user.role)))
       .Raw("</span><form method=\"post\" action=\"/admin/logout\" class=\"inline\">");
   CsrfField(h, pr);
-  h.Raw("<button class=\"link\" type=\"submit\">").Text(t("nav.logout"))
+  h.Raw("<button class=\"link\" type=\"submit\">")
+      .Text(t("nav.logout"))
       .Raw("</button></form></div></header><main>");
   if (req.has_param("msg") && IsFlashKey(req.get_param_value("msg"))) {
     h.Raw("<p class=\"flash ok\">").Text(t(req.get_param_value("msg"))).Raw("</p>");
@@ -120,9 +130,14 @@ void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Re
 
 void ReplyPanelError(httplib::Response& res, int status, std::string_view message) {
   Html h;
-  h.Raw("<!doctype html><html><head><meta charset=\"utf-8\"><title>gpuq</title>"
-        "<link rel=\"stylesheet\" href=\"/admin/static/panel.css\"></head><body><main class=\"narrow\">"
-        "<h1>").Num(status).Raw("</h1><p class=\"flash error\">").Text(message)
+  h.Raw(
+       "<!doctype html><html><head><meta charset=\"utf-8\"><title>gpuq</title>"
+       "<link rel=\"stylesheet\" href=\"/admin/static/panel.css\"></head><body><main "
+       "class=\"narrow\">"
+       "<h1>")
+      .Num(status)
+      .Raw("</h1><p class=\"flash error\">")
+      .Text(message)
       .Raw("</p><p><a href=\"/admin\">gpuq</a></p></main></body></html>");
   res.status = status;
   res.set_content(h.Take(), "text/html; charset=utf-8");
@@ -172,22 +187,30 @@ void Bar(Html& h, double fraction, std::string_view label) {
   const bool known = fraction >= 0 && std::isfinite(fraction);
   std::snprintf(width, sizeof(width), "%.1f", known ? std::min(1.0, fraction) * 100 : 0.0);
   const char* level = !known ? "unknown" : fraction > 0.9 ? "high" : fraction > 0.5 ? "mid" : "low";
-  h.Raw("<span class=\"bar\"><svg viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" "
-        "aria-hidden=\"true\"><rect class=\"track\" width=\"100\" height=\"8\"/><rect class=\"fill ")
-      .Raw(level).Raw("\" width=\"").Raw(width).Raw("\" height=\"8\"/></svg><span class=\"bar-label\">")
-      .Text(label).Raw("</span></span>");
+  h.Raw(
+       "<span class=\"bar\"><svg viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" "
+       "aria-hidden=\"true\"><rect class=\"track\" width=\"100\" height=\"8\"/><rect class=\"fill ")
+      .Raw(level)
+      .Raw("\" width=\"")
+      .Raw(width)
+      .Raw("\" height=\"8\"/></svg><span class=\"bar-label\">")
+      .Text(label)
+      .Raw("</span></span>");
 }
 
 void StatusBadge(Html& h, std::string_view status, const Translator& t) {
-  h.Raw("<span class=\"badge s-").Text(status).Raw("\">")
-      .Text(t(std::string("status.") + std::string(status))).Raw("</span>");
+  h.Raw("<span class=\"badge s-")
+      .Text(status)
+      .Raw("\">")
+      .Text(t(std::string("status.") + std::string(status)))
+      .Raw("</span>");
 }
 
 void RegisterPanelAssets(httplib::Server& server) {
   for (int i = 0; i < kPanelAssetsCount; ++i) {
     const EmbeddedFile& f = kPanelAssets[i];
-    std::string type = f.name.ends_with(".css") ? "text/css; charset=utf-8"
-                                                : "text/javascript; charset=utf-8";
+    std::string type =
+        f.name.ends_with(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
     server.Get("/admin/static/" + std::string(f.name),
                [&f, type](const httplib::Request&, httplib::Response& res) {
                  res.set_header("Cache-Control", "max-age=300");

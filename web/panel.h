@@ -78,13 +78,13 @@ void StatusBadge(Html& h, std::string_view status, const Translator& t);
 void RegisterPanelAssets(httplib::Server& server);
 
 // Each registers one group of /admin pages; RegisterPanelRoutes calls them all.
-void RegisterPanelAuthRoutes(httplib::Server& server, WebContext* ctx);       // login, logout
-void RegisterPanelDashboardRoutes(httplib::Server& server, WebContext* ctx);  // /admin
-void RegisterPanelNodeRoutes(httplib::Server& server, WebContext* ctx);       // nodes
-void RegisterPanelTaskRoutes(httplib::Server& server, WebContext* ctx);       // tasks list, form
-void RegisterPanelTaskDetailRoutes(httplib::Server& server, WebContext* ctx); // task, run log
-void RegisterPanelAccountRoutes(httplib::Server& server, WebContext* ctx);    // my account
-void RegisterPanelAdminRoutes(httplib::Server& server, WebContext* ctx);      // users, settings, audit
+void RegisterPanelAuthRoutes(httplib::Server& server, WebContext* ctx);        // login, logout
+void RegisterPanelDashboardRoutes(httplib::Server& server, WebContext* ctx);   // /admin
+void RegisterPanelNodeRoutes(httplib::Server& server, WebContext* ctx);        // nodes
+void RegisterPanelTaskRoutes(httplib::Server& server, WebContext* ctx);        // tasks list, form
+void RegisterPanelTaskDetailRoutes(httplib::Server& server, WebContext* ctx);  // task, run log
+void RegisterPanelAccountRoutes(httplib::Server& server, WebContext* ctx);     // my account
+void RegisterPanelAdminRoutes(httplib::Server& server, WebContext* ctx);  // users, settings, audit
 void RegisterPanelRoutes(httplib::Server& server, WebContext* ctx);
 
 }  // namespace gpuq

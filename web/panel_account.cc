@@ -22,7 +22,11 @@ struct AccountForm {
 
 void Error(Html& h, const AccountForm& f, const char* field) {
   if (auto it = f.errors.find(field); it != f.errors.end()) {
-    h.Raw("<span class=\"field-error\" data-field=\"").Raw(field).Raw("\">").Text(it->second).Raw("</span>");
+    h.Raw("<span class=\"field-error\" data-field=\"")
+        .Raw(field)
+        .Raw("\">")
+        .Text(it->second)
+        .Raw("</span>");
   }
 }
 
@@ -34,81 +38,141 @@ void AccountPage(WebContext* ctx, const httplib::Request& req, httplib::Response
   if (!cred.ok()) return ReplyPanelError(res, 500, cred.status().message());
   if (!tokens.ok()) return ReplyPanelError(res, 500, tokens.status().message());
   Html h;
-  h.Raw("<h1>").Text(t("nav.account")).Raw(" · ").Text(pr.user.username).Raw("</h1><div class=\"two\">");
+  h.Raw("<h1>")
+      .Text(t("nav.account"))
+      .Raw(" · ")
+      .Text(pr.user.username)
+      .Raw("</h1><div class=\"two\">");
 
   // SSH credential.
   h.Raw("<section class=\"card\"><h2>").Text(t("account.credential")).Raw("</h2>");
   if (cred->has_value()) {
-    h.Raw("<p>").Text(t("account.remote_user")).Raw(": <b id=\"cred-user\">").Text((*cred)->remote_user)
-        .Raw("</b><br>").Text(t("account.fingerprint")).Raw(": <code id=\"cred-fingerprint\">")
-        .Text((*cred)->public_key_sha256).Raw("</code></p>");
+    h.Raw("<p>")
+        .Text(t("account.remote_user"))
+        .Raw(": <b id=\"cred-user\">")
+        .Text((*cred)->remote_user)
+        .Raw("</b><br>")
+        .Text(t("account.fingerprint"))
+        .Raw(": <code id=\"cred-fingerprint\">")
+        .Text((*cred)->public_key_sha256)
+        .Raw("</code></p>");
   } else {
     h.Raw("<p class=\"muted\" id=\"cred-none\">").Text(t("account.no_credential")).Raw("</p>");
   }
   h.Raw("<form method=\"post\" action=\"/admin/account\" class=\"form\" id=\"credential-form\">");
   CsrfField(h, pr);
-  h.Hidden("action", "credential").Raw("<label>").Text(t("account.remote_user"))
+  h.Hidden("action", "credential")
+      .Raw("<label>")
+      .Text(t("account.remote_user"))
       .Raw("<input name=\"remote_user\" required value=\"")
-      .Text(f.remote_user.empty() && cred->has_value() ? (*cred)->remote_user : f.remote_user).Raw("\">");
+      .Text(f.remote_user.empty() && cred->has_value() ? (*cred)->remote_user : f.remote_user)
+      .Raw("\">");
   Error(h, f, "remote_user");
-  h.Raw("</label><label>").Text(t("account.private_key"))
-      .Raw("<textarea name=\"private_key\" rows=\"5\" class=\"mono\" required autocomplete=\"off\" "
-           "placeholder=\"-----BEGIN OPENSSH PRIVATE KEY-----\"></textarea>");
+  h.Raw("</label><label>")
+      .Text(t("account.private_key"))
+      .Raw(
+          "<textarea name=\"private_key\" rows=\"5\" class=\"mono\" required autocomplete=\"off\" "
+          "placeholder=\"-----BEGIN OPENSSH PRIVATE KEY-----\"></textarea>");
   Error(h, f, "private_key");
-  h.Raw("</label><button type=\"submit\" class=\"primary\">").Text(t("form.save")).Raw("</button></form></section>");
+  h.Raw("</label><button type=\"submit\" class=\"primary\">")
+      .Text(t("form.save"))
+      .Raw("</button></form></section>");
 
   // Password and language.
-  h.Raw("<section class=\"card\"><h2>").Text(t("account.password")).Raw("</h2>"
-        "<form method=\"post\" action=\"/admin/account\" class=\"form\" id=\"password-form\">");
+  h.Raw("<section class=\"card\"><h2>")
+      .Text(t("account.password"))
+      .Raw(
+          "</h2>"
+          "<form method=\"post\" action=\"/admin/account\" class=\"form\" id=\"password-form\">");
   CsrfField(h, pr);
-  h.Hidden("action", "password").Raw("<label>").Text(t("account.current_password"))
-      .Raw("<input type=\"password\" name=\"current_password\" autocomplete=\"current-password\" required>");
+  h.Hidden("action", "password")
+      .Raw("<label>")
+      .Text(t("account.current_password"))
+      .Raw(
+          "<input type=\"password\" name=\"current_password\" autocomplete=\"current-password\" "
+          "required>");
   Error(h, f, "current_password");
-  h.Raw("</label><label>").Text(t("account.new_password"))
-      .Raw("<input type=\"password\" name=\"new_password\" autocomplete=\"new-password\" required>");
+  h.Raw("</label><label>")
+      .Text(t("account.new_password"))
+      .Raw(
+          "<input type=\"password\" name=\"new_password\" autocomplete=\"new-password\" required>");
   Error(h, f, "new_password");
-  h.Raw("</label><button type=\"submit\">").Text(t("account.change_password")).Raw("</button></form>"
-        "<h2>").Text(t("account.language")).Raw("</h2><form method=\"post\" action=\"/admin/account\" class=\"inline-form\">");
+  h.Raw("</label><button type=\"submit\">")
+      .Text(t("account.change_password"))
+      .Raw(
+          "</button></form>"
+          "<h2>")
+      .Text(t("account.language"))
+      .Raw("</h2><form method=\"post\" action=\"/admin/account\" class=\"inline-form\">");
   CsrfField(h, pr);
   h.Hidden("action", "lang").Raw("<select name=\"lang\">");
   for (const char* l : {"", "en", "zh"}) {
-    h.Raw("<option value=\"").Raw(l).Raw("\"").Raw(pr.user.lang == l ? " selected" : "").Raw(">")
-        .Text(t(std::string("lang.") + (*l ? l : "browser"))).Raw("</option>");
+    h.Raw("<option value=\"")
+        .Raw(l)
+        .Raw("\"")
+        .Raw(pr.user.lang == l ? " selected" : "")
+        .Raw(">")
+        .Text(t(std::string("lang.") + (*l ? l : "browser")))
+        .Raw("</option>");
   }
-  h.Raw("</select><button type=\"submit\">").Text(t("form.save")).Raw("</button></form></section></div>");
+  h.Raw("</select><button type=\"submit\">")
+      .Text(t("form.save"))
+      .Raw("</button></form></section></div>");
 
   // API tokens.
   h.Raw("<section class=\"card\"><h2>").Text(t("account.tokens")).Raw("</h2>");
   if (!f.new_token.empty()) {
-    h.Raw("<p class=\"flash ok\">").Text(t("account.token_once")).Raw("<br><code id=\"new-token\">")
-        .Text(f.new_token).Raw("</code></p>");
+    h.Raw("<p class=\"flash ok\">")
+        .Text(t("account.token_once"))
+        .Raw("<br><code id=\"new-token\">")
+        .Text(f.new_token)
+        .Raw("</code></p>");
   }
-  h.Raw("<table class=\"list\" id=\"tokens\"><thead><tr><th>#</th><th>").Text(t("account.token_name"))
-      .Raw("</th><th>").Text(t("task.created")).Raw("</th><th>").Text(t("account.last_used")).Raw("</th><th></th></tr></thead><tbody>");
+  h.Raw("<table class=\"list\" id=\"tokens\"><thead><tr><th>#</th><th>")
+      .Text(t("account.token_name"))
+      .Raw("</th><th>")
+      .Text(t("task.created"))
+      .Raw("</th><th>")
+      .Text(t("account.last_used"))
+      .Raw("</th><th></th></tr></thead><tbody>");
   for (const ApiTokenRow& token : *tokens) {
-    h.Raw("<tr").Raw(token.revoked_at ? " class=\"revoked\"" : "").Raw("><td>").Num(token.id.value).Raw("</td>")
-        .Elem("td", token.name).Elem("td", ShowTime(token.created_at))
-        .Elem("td", ShowTime(token.last_used_at.value_or(0))).Raw("<td>");
+    h.Raw("<tr")
+        .Raw(token.revoked_at ? " class=\"revoked\"" : "")
+        .Raw("><td>")
+        .Num(token.id.value)
+        .Raw("</td>")
+        .Elem("td", token.name)
+        .Elem("td", ShowTime(token.created_at))
+        .Elem("td", ShowTime(token.last_used_at.value_or(0)))
+        .Raw("<td>");
     if (token.revoked_at) {
       h.Text(t("account.revoked"));
     } else {
       h.Raw("<form method=\"post\" action=\"/admin/account\" class=\"inline\">");
       CsrfField(h, pr);
-      h.Hidden("action", "token_revoke").Hidden("token_id", std::to_string(token.id.value))
-          .Raw("<button type=\"submit\" class=\"danger small\">").Text(t("account.revoke")).Raw("</button></form>");
+      h.Hidden("action", "token_revoke")
+          .Hidden("token_id", std::to_string(token.id.value))
+          .Raw("<button type=\"submit\" class=\"danger small\">")
+          .Text(t("account.revoke"))
+          .Raw("</button></form>");
     }
     h.Raw("</td></tr>");
   }
   h.Raw("</tbody></table><form method=\"post\" action=\"/admin/account\" class=\"inline-form\">");
   CsrfField(h, pr);
-  h.Hidden("action", "token_create").Raw("<input name=\"token_name\" placeholder=\"").Text(t("account.token_name"))
-      .Raw("\" maxlength=\"200\"><button type=\"submit\">").Text(t("account.create_token")).Raw("</button>");
+  h.Hidden("action", "token_create")
+      .Raw("<input name=\"token_name\" placeholder=\"")
+      .Text(t("account.token_name"))
+      .Raw("\" maxlength=\"200\"><button type=\"submit\">")
+      .Text(t("account.create_token"))
+      .Raw("</button>");
   Error(h, f, "token_name");
   h.Raw("</form></section>");
   ReplyPage(res, pr, req, t("nav.account"), "account", h.Take(), status);
 }
 
-void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                   PanelRequest& pr) {
   const std::string action = FormValue(req, "action");
   AccountForm f;
   AuditLog audit(ctx->db, ctx->clock);
@@ -116,7 +180,8 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
   if (action == "credential") {
     f.remote_user = FormValue(req, "remote_user");
     const std::string key = FormValue(req, "private_key");
-    if (Status s = ValidateAccountName(f.remote_user, "remote_user"); !s.ok()) f.errors["remote_user"] = s.message();
+    if (Status s = ValidateAccountName(f.remote_user, "remote_user"); !s.ok())
+      f.errors["remote_user"] = s.message();
     Result<std::string> fingerprint = Status::InvalidArgument("is required", "private_key");
     if (key.size() > 16384) {
       f.errors["private_key"] = "must be at most 16384 bytes";
@@ -127,7 +192,8 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
       f.errors["private_key"] = "is required";
     }
     if (!f.errors.empty()) return AccountPage(ctx, req, res, pr, f, 400);
-    Status s = CredentialStore(ctx->db, ctx->clock).Put(pr.user.id, f.remote_user, ctx->secrets->Seal(key), *fingerprint);
+    Status s = CredentialStore(ctx->db, ctx->clock)
+                   .Put(pr.user.id, f.remote_user, ctx->secrets->Seal(key), *fingerprint);
     if (!s.ok()) return RedirectTo(res, "/admin/account", {}, s.message());
     audit.Record(pr.user.id, "credential.put", target, f.remote_user + " " + *fingerprint);
     ctx->actions->CredentialChanged(pr.user.id);
@@ -153,7 +219,8 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
   }
   if (action == "lang") {
     const std::string lang = FormValue(req, "lang");
-    Status s = UserStore(ctx->db, ctx->clock).SetPreferences(pr.user.id, lang, pr.user.notify_default);
+    Status s =
+        UserStore(ctx->db, ctx->clock).SetPreferences(pr.user.id, lang, pr.user.notify_default);
     if (!s.ok()) return RedirectTo(res, "/admin/account", {}, s.message());
     return RedirectTo(res, "/admin/account", "msg.saved");
   }
@@ -165,7 +232,8 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
     }
     if (name.empty()) name = "panel";
     f.new_token = NewApiToken();
-    Result<ApiTokenId> id = TokenStore(ctx->db, ctx->clock).Insert(pr.user.id, Sha256Hex(f.new_token), name);
+    Result<ApiTokenId> id =
+        TokenStore(ctx->db, ctx->clock).Insert(pr.user.id, Sha256Hex(f.new_token), name);
     if (!id.ok()) return RedirectTo(res, "/admin/account", {}, id.status().message());
     audit.Record(pr.user.id, "token.create", "token " + std::to_string(id->value), name);
     return AccountPage(ctx, req, res, pr, f, 201);
@@ -174,7 +242,8 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
     std::string text = FormValue(req, "token_id");
     int64_t id = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || id <= 0) return RedirectTo(res, "/admin/account", {}, "token_id: not a token id");
+    if (ec != std::errc() || id <= 0)
+      return RedirectTo(res, "/admin/account", {}, "token_id: not a token id");
     if (Status s = TokenStore(ctx->db, ctx->clock).Revoke(ApiTokenId(id), pr.user.id); !s.ok()) {
       return RedirectTo(res, "/admin/account", {}, s.message());
     }
@@ -187,12 +256,14 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
 }  // namespace
 
 void RegisterPanelAccountRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin/account", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    AccountPage(ctx, req, res, pr, AccountForm{});
-  }));
-  server.Post("/admin/account", PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    AccountAction(ctx, req, res, pr);
-  }));
+  server.Get("/admin/account",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               AccountPage(ctx, req, res, pr, AccountForm{});
+             }));
+  server.Post("/admin/account",
+              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+                AccountAction(ctx, req, res, pr);
+              }));
 }
 
 }  // namespace gpuq

@@ -17,29 +17,37 @@ std::string SafeNext(const std::string& next) {
   return next;
 }
 
-void LoginPage(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
-               int status, std::string_view error, const std::string& username) {
+void LoginPage(WebContext* ctx, const httplib::Request& req, httplib::Response& res, int status,
+               std::string_view error, const std::string& username) {
   const Translator t(PickLanguage("", req.get_header_value("Accept-Language")));
   // A fresh double-submit token per form shown.
   std::string csrf = RandomUrlSafeToken(24);
   res.set_header("Set-Cookie", SetCookieValue(kLoginCsrfCookie, csrf, 3600, ctx->tls));
   Html h;
-  h.Raw("<!doctype html><html lang=\"").Raw(t.lang() == "zh" ? "zh-CN" : "en")
-      .Raw("\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-           "content=\"width=device-width, initial-scale=1\"><title>")
+  h.Raw("<!doctype html><html lang=\"")
+      .Raw(t.lang() == "zh" ? "zh-CN" : "en")
+      .Raw(
+          "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+          "content=\"width=device-width, initial-scale=1\"><title>")
       .Text(t("login.title"))
-      .Raw(" · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\"></head>"
-           "<body><main class=\"narrow\"><h1 class=\"brand-big\">gpuq</h1><form method=\"post\" "
-           "action=\"/admin/login\" class=\"card form\">")
+      .Raw(
+          " · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\"></head>"
+          "<body><main class=\"narrow\"><h1 class=\"brand-big\">gpuq</h1><form method=\"post\" "
+          "action=\"/admin/login\" class=\"card form\">")
       .Hidden("csrf_token", csrf)
       .Hidden("next", SafeNext(FormValue(req, "next")));
   if (!error.empty()) h.Raw("<p class=\"flash error\" id=\"login-error\">").Text(error).Raw("</p>");
-  h.Raw("<label>").Text(t("login.username"))
+  h.Raw("<label>")
+      .Text(t("login.username"))
       .Raw("<input name=\"username\" autocomplete=\"username\" required autofocus value=\"")
-      .Text(username).Raw("\"></label><label>").Text(t("login.password"))
-      .Raw("<input name=\"password\" type=\"password\" autocomplete=\"current-password\" "
-           "required></label><button type=\"submit\" class=\"primary\">")
-      .Text(t("login.submit")).Raw("</button></form></main></body></html>");
+      .Text(username)
+      .Raw("\"></label><label>")
+      .Text(t("login.password"))
+      .Raw(
+          "<input name=\"password\" type=\"password\" autocomplete=\"current-password\" "
+          "required></label><button type=\"submit\" class=\"primary\">")
+      .Text(t("login.submit"))
+      .Raw("</button></form></main></body></html>");
   res.status = status;
   res.set_content(h.Take(), "text/html; charset=utf-8");
 }
@@ -48,7 +56,8 @@ void Login(WebContext* ctx, const httplib::Request& req, httplib::Response& res)
   const Translator t(PickLanguage("", req.get_header_value("Accept-Language")));
   std::optional<std::string> cookie = CookieValue(req.get_header_value("Cookie"), kLoginCsrfCookie);
   if (!cookie || !CsrfTokenMatches(*cookie, FormValue(req, "csrf_token"))) {
-    return ReplyPanelError(res, 403, "The form's CSRF token is missing or wrong: reload the page and try again.");
+    return ReplyPanelError(
+        res, 403, "The form's CSRF token is missing or wrong: reload the page and try again.");
   }
   const std::string username = FormValue(req, "username");
   const std::string password = FormValue(req, "password");
@@ -67,7 +76,8 @@ void Login(WebContext* ctx, const httplib::Request& req, httplib::Response& res)
   if (Status s = sessions.Create(session.row); !s.ok()) {
     return ReplyPanelError(res, 500, "Cannot store the session: " + s.message());
   }
-  AuditLog(ctx->db, ctx->clock).Record(user->id, "session.login", "user " + user->username, req.remote_addr);
+  AuditLog(ctx->db, ctx->clock)
+      .Record(user->id, "session.login", "user " + user->username, req.remote_addr);
   res.set_header("Set-Cookie", SetCookieValue(kSessionCookie, session.cookie_value,
                                               SessionOptions{}.ttl_ms / 1000, ctx->tls));
   RedirectTo(res, SafeNext(FormValue(req, "next")));
@@ -81,14 +91,14 @@ void RegisterPanelAuthRoutes(httplib::Server& server, WebContext* ctx) {
     LoginPage(ctx, req, res, 200, "", "");
   });
   server.Post("/admin/login", Guarded([ctx](const httplib::Request& req, httplib::Response& res) {
-    Login(ctx, req, res);
-  }));
-  server.Post("/admin/logout", PanelForm(ctx, Role::kAnyUser, [ctx](const auto&, auto& res,
-                                                                     PanelRequest& pr) {
-    (void)WebSessionStore(ctx->db, ctx->clock).Delete(pr.session.id_sha256);
-    res.set_header("Set-Cookie", SetCookieValue(kSessionCookie, "", 0, ctx->tls));
-    RedirectTo(res, "/admin/login");
-  }));
+                Login(ctx, req, res);
+              }));
+  server.Post("/admin/logout",
+              PanelForm(ctx, Role::kAnyUser, [ctx](const auto&, auto& res, PanelRequest& pr) {
+                (void)WebSessionStore(ctx->db, ctx->clock).Delete(pr.session.id_sha256);
+                res.set_header("Set-Cookie", SetCookieValue(kSessionCookie, "", 0, ctx->tls));
+                RedirectTo(res, "/admin/login");
+              }));
 }
 
 }  // namespace gpuq

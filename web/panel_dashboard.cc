@@ -19,36 +19,61 @@ void Counts(Html& h, const std::map<TaskStatus, int64_t>& counts, const Translat
                        TaskStatus::kCancelled, TaskStatus::kTimedOut, TaskStatus::kLost}) {
     auto it = counts.find(s);
     const std::string name = TaskStatusName(s);
-    h.Raw("<a class=\"count\" href=\"/admin/tasks?status=").Raw(name).Raw("\"><b id=\"count-")
-        .Raw(name).Raw("\">").Num(it == counts.end() ? 0 : it->second).Raw("</b> ");
+    h.Raw("<a class=\"count\" href=\"/admin/tasks?status=")
+        .Raw(name)
+        .Raw("\"><b id=\"count-")
+        .Raw(name)
+        .Raw("\">")
+        .Num(it == counts.end() ? 0 : it->second)
+        .Raw("</b> ");
     StatusBadge(h, name, t);
     h.Raw("</a>");
   }
   h.Raw("</div>");
 }
 
-void QueueHead(Html& h, WebContext* ctx, const std::vector<TaskRow>& tasks,
-               const PanelRequest& pr, UnixMs now) {
+void QueueHead(Html& h, WebContext* ctx, const std::vector<TaskRow>& tasks, const PanelRequest& pr,
+               UnixMs now) {
   const Translator& t = pr.t;
   h.Raw("<section class=\"card\"><h2>").Text(t("dash.queue")).Raw("</h2>");
   if (tasks.empty()) {
     h.Raw("<p class=\"muted\">").Text(t("dash.queue_empty")).Raw("</p></section>");
     return;
   }
-  h.Raw("<table class=\"list\" id=\"queue-head\"><thead><tr><th>#</th><th>").Text(t("task.name"))
-      .Raw("</th><th>").Text(t("task.user")).Raw("</th><th>").Text(t("task.gpus"))
-      .Raw("</th><th>").Text(t("task.priority")).Raw("</th><th>").Text(t("task.waited"))
-      .Raw("</th><th>").Text(t("task.reason")).Raw("</th></tr></thead><tbody>");
+  h.Raw("<table class=\"list\" id=\"queue-head\"><thead><tr><th>#</th><th>")
+      .Text(t("task.name"))
+      .Raw("</th><th>")
+      .Text(t("task.user"))
+      .Raw("</th><th>")
+      .Text(t("task.gpus"))
+      .Raw("</th><th>")
+      .Text(t("task.priority"))
+      .Raw("</th><th>")
+      .Text(t("task.waited"))
+      .Raw("</th><th>")
+      .Text(t("task.reason"))
+      .Raw("</th></tr></thead><tbody>");
   for (const TaskRow& task : tasks) {
-    std::string reason = task.status == TaskStatus::kHeld
-                             ? std::string(t("task.held_reason"))
-                             : ctx->actions->WaitingReason(task.id);
-    h.Raw("<tr><td><a href=\"/admin/tasks/").Num(task.id.value).Raw("\">").Num(task.id.value)
-        .Raw("</a></td><td>").Text(task.spec.name).Raw(" ");
+    std::string reason = task.status == TaskStatus::kHeld ? std::string(t("task.held_reason"))
+                                                          : ctx->actions->WaitingReason(task.id);
+    h.Raw("<tr><td><a href=\"/admin/tasks/")
+        .Num(task.id.value)
+        .Raw("\">")
+        .Num(task.id.value)
+        .Raw("</a></td><td>")
+        .Text(task.spec.name)
+        .Raw(" ");
     if (task.status == TaskStatus::kHeld) StatusBadge(h, "held", t);
-    h.Raw("</td>").Elem("td", task.username).Raw("<td class=\"num\">").Num(task.spec.gpus)
-        .Raw("</td><td class=\"num\">").Num(task.spec.priority).Raw("</td>")
-        .Elem("td", ShowAge(task.created_at, now)).Elem("td class=\"reason\"", reason).Raw("</tr>");
+    h.Raw("</td>")
+        .Elem("td", task.username)
+        .Raw("<td class=\"num\">")
+        .Num(task.spec.gpus)
+        .Raw("</td><td class=\"num\">")
+        .Num(task.spec.priority)
+        .Raw("</td>")
+        .Elem("td", ShowAge(task.created_at, now))
+        .Elem("td class=\"reason\"", reason)
+        .Raw("</tr>");
   }
   h.Raw("</tbody></table></section>");
 }
@@ -62,8 +87,14 @@ void RecentEnds(Html& h, const std::vector<TaskRow>& tasks, const PanelRequest& 
   }
   h.Raw("<table class=\"list\" id=\"recent-ends\"><tbody>");
   for (const TaskRow& task : tasks) {
-    h.Raw("<tr><td><a href=\"/admin/tasks/").Num(task.id.value).Raw("\">").Num(task.id.value)
-        .Raw("</a></td>").Elem("td", task.spec.name).Elem("td", task.username).Raw("<td>");
+    h.Raw("<tr><td><a href=\"/admin/tasks/")
+        .Num(task.id.value)
+        .Raw("\">")
+        .Num(task.id.value)
+        .Raw("</a></td>")
+        .Elem("td", task.spec.name)
+        .Elem("td", task.username)
+        .Raw("<td>");
     StatusBadge(h, TaskStatusName(task.status), t);
     h.Raw("</td>").Elem("td class=\"muted\"", ShowAge(task.ended_at.value_or(0), now)).Raw("</tr>");
   }
@@ -81,7 +112,8 @@ void Dashboard(WebContext* ctx, const httplib::Request& req, httplib::Response& 
   Result<std::map<TaskStatus, int64_t>> counts = tasks.CountByStatus(only);
   Result<std::vector<TaskRow>> head = tasks.QueueHead(kQueueHeadRows, only);
   Result<std::vector<TaskRow>> ends = tasks.RecentEnds(kRecentEndRows, only);
-  for (const Status& s : {nodes.status(), holders.status(), counts.status(), head.status(), ends.status()}) {
+  for (const Status& s :
+       {nodes.status(), holders.status(), counts.status(), head.status(), ends.status()}) {
     if (!s.ok()) return ReplyPanelError(res, 500, s.message());
   }
   const std::map<NodeId, NodeLiveState> live = ctx->cluster->All();
@@ -115,13 +147,12 @@ void Dashboard(WebContext* ctx, const httplib::Request& req, httplib::Response& 
 }  // namespace
 
 void RegisterPanelDashboardRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res,
-                                                            PanelRequest& pr) {
-    Dashboard(ctx, req, res, pr);
-  }));
-  server.Get("/admin/", [](const httplib::Request&, httplib::Response& res) {
-    RedirectTo(res, "/admin");
-  });
+  server.Get("/admin",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               Dashboard(ctx, req, res, pr);
+             }));
+  server.Get("/admin/",
+             [](const httplib::Request&, httplib::Response& res) { RedirectTo(res, "/admin"); });
 }
 
 }  // namespace gpuq

@@ -10,9 +10,13 @@ namespace {
 void Availability(Html& h, const NodeCardData& d, const Translator& t) {
   const bool up = d.live && d.live->available;
   const char* cls = !d.node->schedulable ? "off" : up ? "ok" : "down";
-  h.Raw("<span class=\"dot ").Raw(cls).Raw("\"></span><span class=\"state\">")
-      .Text(t(up ? "node.available" : "node.unavailable")).Raw("</span>");
-  if (!d.node->schedulable) h.Raw(" <span class=\"tag\">").Text(t("node.not_schedulable")).Raw("</span>");
+  h.Raw("<span class=\"dot ")
+      .Raw(cls)
+      .Raw("\"></span><span class=\"state\">")
+      .Text(t(up ? "node.available" : "node.unavailable"))
+      .Raw("</span>");
+  if (!d.node->schedulable)
+    h.Raw(" <span class=\"tag\">").Text(t("node.not_schedulable")).Raw("</span>");
 }
 
 void Holders(Html& h, const NodeCardData& d, const GpuStatus& gpu,
@@ -29,16 +33,25 @@ void Holders(Html& h, const NodeCardData& d, const GpuStatus& gpu,
     gpuq_users.push_back(holder.run.remote_user);
     h.Raw("<div class=\"holder gpuq\">gpuq ");
     if (pr.admin() || holder.user_id == pr.user.id) {
-      h.Raw("<a href=\"/admin/tasks/").Num(holder.run.task_id.value).Raw("\">#")
-          .Num(holder.run.task_id.value).Raw(" ").Text(holder.task_name).Raw("</a>");
+      h.Raw("<a href=\"/admin/tasks/")
+          .Num(holder.run.task_id.value)
+          .Raw("\">#")
+          .Num(holder.run.task_id.value)
+          .Raw(" ")
+          .Text(holder.task_name)
+          .Raw("</a>");
     }
     h.Raw(" <span class=\"muted\">").Text(holder.username).Raw("</span></div>");
   }
   for (const GpuProcess& p : gpu.processes) {
     if (std::find(gpuq_users.begin(), gpuq_users.end(), p.user) != gpuq_users.end()) continue;
     any = true;
-    h.Raw("<div class=\"holder foreign\">").Text(pr.t("gpu.foreign")).Raw(" ")
-        .Text(p.user.empty() ? "?" : p.user).Raw(" <span class=\"muted\">pid ").Num(p.pid);
+    h.Raw("<div class=\"holder foreign\">")
+        .Text(pr.t("gpu.foreign"))
+        .Raw(" ")
+        .Text(p.user.empty() ? "?" : p.user)
+        .Raw(" <span class=\"muted\">pid ")
+        .Num(p.pid);
     if (p.mem_mib) h.Raw(" · ").Text(FormatMib(*p.mem_mib));
     h.Raw("</span></div>");
   }
@@ -50,9 +63,14 @@ void Holders(Html& h, const NodeCardData& d, const GpuStatus& gpu,
 void NodeCard(Html& h, const NodeCardData& d, const std::vector<GpuHolder>& holders,
               const PanelRequest& pr, UnixMs now) {
   const Translator& t = pr.t;
-  h.Raw("<section class=\"card node\" id=\"node-").Num(d.node->id.value).Raw("\"><header>")
-      .Raw("<a class=\"node-name\" href=\"/admin/nodes/").Num(d.node->id.value).Raw("\">")
-      .Text(d.node->name).Raw("</a> ");
+  h.Raw("<section class=\"card node\" id=\"node-")
+      .Num(d.node->id.value)
+      .Raw("\"><header>")
+      .Raw("<a class=\"node-name\" href=\"/admin/nodes/")
+      .Num(d.node->id.value)
+      .Raw("\">")
+      .Text(d.node->name)
+      .Raw("</a> ");
   Availability(h, d, t);
   h.Raw("<span class=\"muted right\">").Text(d.node->host).Raw(":").Num(d.node->port);
   if (d.live && d.live->last_sample_at > 0) {
@@ -60,7 +78,11 @@ void NodeCard(Html& h, const NodeCardData& d, const std::vector<GpuHolder>& hold
   }
   h.Raw("</span></header>");
   if (d.live && !d.live->last_error.empty()) {
-    h.Raw("<p class=\"node-error\">").Text(t("node.last_error")).Raw(": ").Text(d.live->last_error).Raw("</p>");
+    h.Raw("<p class=\"node-error\">")
+        .Text(t("node.last_error"))
+        .Raw(": ")
+        .Text(d.live->last_error)
+        .Raw("</p>");
   }
   if (d.node->pending_host_key_sha256) {
     h.Raw("<p class=\"node-error\">").Text(t("node.key_changed")).Raw("</p>");

@@ -56,30 +56,54 @@ bool Validate(NodeForm& f, NodeSpec* spec) {
 void Field(Html& h, const Translator& t, const NodeForm& f, const char* name, const char* label,
            const std::string& value, const char* extra = "") {
   auto err = f.errors.find(name);
-  h.Raw("<label").Raw(err != f.errors.end() ? " class=\"invalid\"" : "").Raw(">").Text(t(label))
-      .Raw("<input name=\"").Raw(name).Raw("\" value=\"").Text(value).Raw("\" ").Raw(extra).Raw(">");
-  if (err != f.errors.end()) h.Raw("<span class=\"field-error\" data-field=\"").Raw(name).Raw("\">").Text(err->second).Raw("</span>");
+  h.Raw("<label")
+      .Raw(err != f.errors.end() ? " class=\"invalid\"" : "")
+      .Raw(">")
+      .Text(t(label))
+      .Raw("<input name=\"")
+      .Raw(name)
+      .Raw("\" value=\"")
+      .Text(value)
+      .Raw("\" ")
+      .Raw(extra)
+      .Raw(">");
+  if (err != f.errors.end())
+    h.Raw("<span class=\"field-error\" data-field=\"")
+        .Raw(name)
+        .Raw("\">")
+        .Text(err->second)
+        .Raw("</span>");
   h.Raw("</label>");
 }
 
 void NodeFormHtml(Html& h, const PanelRequest& pr, const NodeForm& f, const std::string& action,
                   const char* submit_key) {
   const Translator& t = pr.t;
-  h.Raw("<form method=\"post\" action=\"").Text(action).Raw("\" class=\"card form\" id=\"node-form\">");
+  h.Raw("<form method=\"post\" action=\"")
+      .Text(action)
+      .Raw("\" class=\"card form\" id=\"node-form\">");
   CsrfField(h, pr);
   h.Hidden("action", "save");
-  if (auto it = f.errors.find(""); it != f.errors.end()) h.Raw("<p class=\"flash error\">").Text(it->second).Raw("</p>");
+  if (auto it = f.errors.find(""); it != f.errors.end())
+    h.Raw("<p class=\"flash error\">").Text(it->second).Raw("</p>");
   Field(h, t, f, "name", "node.name", f.name, "required");
   Field(h, t, f, "host", "node.host", f.host, "required");
   Field(h, t, f, "port", "node.port", f.port, "inputmode=\"numeric\"");
   Field(h, t, f, "probe", "node.probe", f.probe, "list=\"probes\"");
-  h.Raw("<datalist id=\"probes\"><option value=\"nvidia-smi\"><option value=\"gpustat\"></datalist>")
+  h.Raw(
+       "<datalist id=\"probes\"><option value=\"nvidia-smi\"><option value=\"gpustat\"></datalist>")
       .Raw("<label class=\"check\"><input type=\"checkbox\" name=\"schedulable\"")
-      .Raw(f.schedulable ? " checked" : "").Raw("> ").Text(t("node.schedulable")).Raw("</label>")
-      .Raw("<button type=\"submit\" class=\"primary\">").Text(t(submit_key)).Raw("</button></form>");
+      .Raw(f.schedulable ? " checked" : "")
+      .Raw("> ")
+      .Text(t("node.schedulable"))
+      .Raw("</label>")
+      .Raw("<button type=\"submit\" class=\"primary\">")
+      .Text(t(submit_key))
+      .Raw("</button></form>");
 }
 
-void ListNodes(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void ListNodes(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+               PanelRequest& pr) {
   const UnixMs now = ctx->clock->NowUnixMs();
   Result<std::vector<NodeRow>> nodes = NodeStore(ctx->db, ctx->clock).List();
   if (!nodes.ok()) return ReplyPanelError(res, 500, nodes.status().message());
@@ -87,22 +111,48 @@ void ListNodes(WebContext* ctx, const httplib::Request& req, httplib::Response& 
   const Translator& t = pr.t;
   Html h;
   h.Raw("<div class=\"bar-title\"><h1>").Text(t("nav.nodes")).Raw("</h1>");
-  if (pr.admin()) h.Raw("<a class=\"button primary\" href=\"/admin/nodes/new\">").Text(t("node.add")).Raw("</a>");
-  h.Raw("</div><div id=\"live-nodes\" data-live=\"3000\"><table class=\"list\" id=\"nodes\"><thead><tr><th>")
-      .Text(t("node.name")).Raw("</th><th>").Text(t("node.host")).Raw("</th><th>").Text(t("node.state"))
-      .Raw("</th><th>").Text(t("node.gpus")).Raw("</th><th>").Text(t("node.probe")).Raw("</th><th>")
-      .Text(t("node.last_error")).Raw("</th></tr></thead><tbody>");
+  if (pr.admin())
+    h.Raw("<a class=\"button primary\" href=\"/admin/nodes/new\">").Text(t("node.add")).Raw("</a>");
+  h.Raw(
+       "</div><div id=\"live-nodes\" data-live=\"3000\"><table class=\"list\" "
+       "id=\"nodes\"><thead><tr><th>")
+      .Text(t("node.name"))
+      .Raw("</th><th>")
+      .Text(t("node.host"))
+      .Raw("</th><th>")
+      .Text(t("node.state"))
+      .Raw("</th><th>")
+      .Text(t("node.gpus"))
+      .Raw("</th><th>")
+      .Text(t("node.probe"))
+      .Raw("</th><th>")
+      .Text(t("node.last_error"))
+      .Raw("</th></tr></thead><tbody>");
   for (const NodeRow& node : *nodes) {
     auto it = live.find(node.id);
     const bool up = it != live.end() && it->second.available;
-    h.Raw("<tr><td><a href=\"/admin/nodes/").Num(node.id.value).Raw("\">").Text(node.name)
-        .Raw("</a></td><td>").Text(node.host).Raw(":").Num(node.port).Raw("</td><td><span class=\"dot ")
-        .Raw(!node.schedulable ? "off" : up ? "ok" : "down").Raw("\"></span>")
+    h.Raw("<tr><td><a href=\"/admin/nodes/")
+        .Num(node.id.value)
+        .Raw("\">")
+        .Text(node.name)
+        .Raw("</a></td><td>")
+        .Text(node.host)
+        .Raw(":")
+        .Num(node.port)
+        .Raw("</td><td><span class=\"dot ")
+        .Raw(!node.schedulable ? "off"
+             : up              ? "ok"
+                               : "down")
+        .Raw("\"></span>")
         .Text(t(up ? "node.available" : "node.unavailable"));
-    if (!node.schedulable) h.Raw(" <span class=\"tag\">").Text(t("node.not_schedulable")).Raw("</span>");
-    h.Raw("</td><td class=\"num\">").Num(it != live.end() ? static_cast<int64_t>(it->second.gpus.size()) : 0)
-        .Raw("</td>").Elem("td", node.probe)
-        .Elem("td class=\"reason\"", it != live.end() ? it->second.last_error : "").Raw("</tr>");
+    if (!node.schedulable)
+      h.Raw(" <span class=\"tag\">").Text(t("node.not_schedulable")).Raw("</span>");
+    h.Raw("</td><td class=\"num\">")
+        .Num(it != live.end() ? static_cast<int64_t>(it->second.gpus.size()) : 0)
+        .Raw("</td>")
+        .Elem("td", node.probe)
+        .Elem("td class=\"reason\"", it != live.end() ? it->second.last_error : "")
+        .Raw("</tr>");
   }
   h.Raw("</tbody></table></div>");
   (void)now;
@@ -123,15 +173,20 @@ void UsagePlot(Html& h, const std::vector<GpuPoint>& points, std::optional<int64
       util += buf;
     }
     if (p.mem_used_mib >= 0 && mem_total && *mem_total > 0) {
-      std::snprintf(buf, sizeof(buf), "%.1f,%.1f ", x_of(p.t),
-                    kH - static_cast<double>(p.mem_used_mib) / static_cast<double>(*mem_total) * kH);
+      std::snprintf(
+          buf, sizeof(buf), "%.1f,%.1f ", x_of(p.t),
+          kH - static_cast<double>(p.mem_used_mib) / static_cast<double>(*mem_total) * kH);
       mem += buf;
     }
   }
-  h.Raw("<svg class=\"plot\" viewBox=\"0 0 360 60\" preserveAspectRatio=\"none\" role=\"img\">"
-        "<rect class=\"plot-bg\" width=\"360\" height=\"60\"/>"
-        "<polyline class=\"plot-mem\" points=\"").Raw(mem).Raw("\"/><polyline class=\"plot-util\" points=\"")
-      .Raw(util).Raw("\"/></svg>");
+  h.Raw(
+       "<svg class=\"plot\" viewBox=\"0 0 360 60\" preserveAspectRatio=\"none\" role=\"img\">"
+       "<rect class=\"plot-bg\" width=\"360\" height=\"60\"/>"
+       "<polyline class=\"plot-mem\" points=\"")
+      .Raw(mem)
+      .Raw("\"/><polyline class=\"plot-util\" points=\"")
+      .Raw(util)
+      .Raw("\"/></svg>");
 }
 
 void ShowNode(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
@@ -139,7 +194,8 @@ void ShowNode(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   Result<int64_t> id = PathId(req);
   if (!id.ok()) return ReplyPanelError(res, 400, id.status().message());
   Result<NodeRow> node = NodeStore(ctx->db, ctx->clock).Get(NodeId(*id));
-  if (!node.ok()) return ReplyPanelError(res, HttpStatusFor(node.status().code()), node.status().message());
+  if (!node.ok())
+    return ReplyPanelError(res, HttpStatusFor(node.status().code()), node.status().message());
   Result<std::vector<GpuHolder>> holders = ListGpuHolders(ctx->db);
   if (!holders.ok()) return ReplyPanelError(res, 500, holders.status().message());
   const UnixMs now = ctx->clock->NowUnixMs();
@@ -153,12 +209,20 @@ void ShowNode(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   }
   const std::string self = "/admin/nodes/" + std::to_string(node->id.value);
   Html h;
-  h.Raw("<div class=\"bar-title\"><h1>").Text(node->name).Raw("</h1></div><div id=\"live-node\" data-live=\"3000\">");
+  h.Raw("<div class=\"bar-title\"><h1>")
+      .Text(node->name)
+      .Raw("</h1></div><div id=\"live-node\" data-live=\"3000\">");
   NodeCard(h, d, *holders, pr, now);
   if (d.live && !d.live->gpus.empty()) {
-    h.Raw("<section class=\"card\"><h2>").Text(t("node.plots")).Raw("</h2><p class=\"muted legend\">"
-          "<span class=\"key util\"></span>").Text(t("gpu.util")).Raw(" <span class=\"key mem\"></span>")
-        .Text(t("gpu.mem")).Raw("</p><div class=\"plots\">");
+    h.Raw("<section class=\"card\"><h2>")
+        .Text(t("node.plots"))
+        .Raw(
+            "</h2><p class=\"muted legend\">"
+            "<span class=\"key util\"></span>")
+        .Text(t("gpu.util"))
+        .Raw(" <span class=\"key mem\"></span>")
+        .Text(t("gpu.mem"))
+        .Raw("</p><div class=\"plots\">");
     for (const GpuStatus& gpu : d.live->gpus) {
       h.Raw("<figure><figcaption>GPU ").Num(gpu.index).Raw("</figcaption>");
       UsagePlot(h, ctx->cluster->Plot(node->id, gpu.index), gpu.mem_total_mib, now);
@@ -166,16 +230,25 @@ void ShowNode(WebContext* ctx, const httplib::Request& req, httplib::Response& r
     }
     h.Raw("</div></section>");
   }
-  h.Raw("</div><section class=\"card\"><h2>").Text(t("node.host_key")).Raw("</h2><p><code id=\"host-key\">")
-      .Text(node->host_key_sha256.value_or("—")).Raw("</code></p>");
+  h.Raw("</div><section class=\"card\"><h2>")
+      .Text(t("node.host_key"))
+      .Raw("</h2><p><code id=\"host-key\">")
+      .Text(node->host_key_sha256.value_or("—"))
+      .Raw("</code></p>");
   if (node->pending_host_key_sha256) {
-    h.Raw("<p class=\"flash error\">").Text(t("node.key_changed")).Raw(" <code id=\"pending-key\">")
-        .Text(*node->pending_host_key_sha256).Raw("</code></p>");
+    h.Raw("<p class=\"flash error\">")
+        .Text(t("node.key_changed"))
+        .Raw(" <code id=\"pending-key\">")
+        .Text(*node->pending_host_key_sha256)
+        .Raw("</code></p>");
     if (pr.admin()) {
       h.Raw("<form method=\"post\" action=\"").Text(self).Raw("\">");
       CsrfField(h, pr);
-      h.Hidden("action", "accept_key").Hidden("fingerprint", *node->pending_host_key_sha256)
-          .Raw("<button type=\"submit\" class=\"danger\">").Text(t("node.accept_key")).Raw("</button></form>");
+      h.Hidden("action", "accept_key")
+          .Hidden("fingerprint", *node->pending_host_key_sha256)
+          .Raw("<button type=\"submit\" class=\"danger\">")
+          .Text(t("node.accept_key"))
+          .Raw("</button></form>");
     }
   }
   h.Raw("</section>");
@@ -192,25 +265,37 @@ void ShowNode(WebContext* ctx, const httplib::Request& req, httplib::Response& r
     }
     h.Raw("<div class=\"two\"><div><h2>").Text(t("node.edit")).Raw("</h2>");
     NodeFormHtml(h, pr, f, self, "form.save");
-    h.Raw("</div><div><h2>").Text(t("node.actions")).Raw("</h2><div class=\"card\"><form method=\"post\" action=\"")
-        .Text(self).Raw("\">");
+    h.Raw("</div><div><h2>")
+        .Text(t("node.actions"))
+        .Raw("</h2><div class=\"card\"><form method=\"post\" action=\"")
+        .Text(self)
+        .Raw("\">");
     CsrfField(h, pr);
     h.Hidden("action", node->schedulable ? "disable" : "enable")
-        .Raw("<button type=\"submit\">").Text(t(node->schedulable ? "node.disable" : "node.enable"))
-        .Raw("</button></form><form method=\"post\" action=\"").Text(self).Raw("\">");
+        .Raw("<button type=\"submit\">")
+        .Text(t(node->schedulable ? "node.disable" : "node.enable"))
+        .Raw("</button></form><form method=\"post\" action=\"")
+        .Text(self)
+        .Raw("\">");
     CsrfField(h, pr);
-    h.Hidden("action", "delete").Raw("<button type=\"submit\" class=\"danger\" data-confirm=\"")
-        .Text(t("node.delete_confirm")).Raw("\">").Text(t("node.delete")).Raw("</button></form></div></div></div>");
+    h.Hidden("action", "delete")
+        .Raw("<button type=\"submit\" class=\"danger\" data-confirm=\"")
+        .Text(t("node.delete_confirm"))
+        .Raw("\">")
+        .Text(t("node.delete"))
+        .Raw("</button></form></div></div></div>");
   }
   ReplyPage(res, pr, req, node->name, "nodes", h.Take(), form ? 400 : 200);
 }
 
-void NodeAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void NodeAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                PanelRequest& pr) {
   Result<int64_t> id = PathId(req);
   if (!id.ok()) return ReplyPanelError(res, 400, id.status().message());
   NodeStore nodes(ctx->db, ctx->clock);
   Result<NodeRow> node = nodes.Get(NodeId(*id));
-  if (!node.ok()) return ReplyPanelError(res, HttpStatusFor(node.status().code()), node.status().message());
+  if (!node.ok())
+    return ReplyPanelError(res, HttpStatusFor(node.status().code()), node.status().message());
   const std::string self = "/admin/nodes/" + std::to_string(*id);
   const std::string target = "node " + std::to_string(*id);
   AuditLog audit(ctx->db, ctx->clock);
@@ -224,24 +309,29 @@ void NodeAction(WebContext* ctx, const httplib::Request& req, httplib::Response&
       f.errors[s.field().empty() ? "" : s.field()] = s.message();
       return ShowNode(ctx, req, res, pr, &f);
     }
-    audit.Record(pr.user.id, "node.update", target, spec.name + " " + spec.host + ":" + std::to_string(spec.port));
+    audit.Record(pr.user.id, "node.update", target,
+                 spec.name + " " + spec.host + ":" + std::to_string(spec.port));
     ctx->actions->NodeChanged(node->id);
     return RedirectTo(res, self, "msg.saved");
   }
   if (action == "enable" || action == "disable") {
     NodeUpdate u;
     u.schedulable = action == "enable";
-    if (Status s = nodes.Update(node->id, u); !s.ok()) return RedirectTo(res, self, {}, s.message());
-    audit.Record(pr.user.id, "node.update", target, "schedulable=" + std::string(action == "enable" ? "true" : "false"));
+    if (Status s = nodes.Update(node->id, u); !s.ok())
+      return RedirectTo(res, self, {}, s.message());
+    audit.Record(pr.user.id, "node.update", target,
+                 "schedulable=" + std::string(action == "enable" ? "true" : "false"));
     ctx->actions->NodeChanged(node->id);
     return RedirectTo(res, self, "msg.saved");
   }
   if (action == "accept_key") {
     const std::string fp = FormValue(req, "fingerprint");
     if (!node->pending_host_key_sha256 || *node->pending_host_key_sha256 != fp) {
-      return RedirectTo(res, self, {}, "The node's new key changed again; check it before accepting.");
+      return RedirectTo(res, self, {},
+                        "The node's new key changed again; check it before accepting.");
     }
-    if (Status s = nodes.AcceptPendingHostKey(node->id); !s.ok()) return RedirectTo(res, self, {}, s.message());
+    if (Status s = nodes.AcceptPendingHostKey(node->id); !s.ok())
+      return RedirectTo(res, self, {}, s.message());
     audit.Record(pr.user.id, "node.host_key.accept", target, fp);
     ctx->actions->NodeChanged(node->id);
     return RedirectTo(res, self, "msg.key_accepted");
@@ -258,8 +348,9 @@ void NodeAction(WebContext* ctx, const httplib::Request& req, httplib::Response&
     });
     if (!live.ok()) return RedirectTo(res, self, {}, live.status().message());
     if (*live > 0) {
-      return RedirectTo(res, self, {}, "node " + node->name + " has " + std::to_string(*live) +
-                                           " live run(s); cancel them or wait for them to end first");
+      return RedirectTo(res, self, {},
+                        "node " + node->name + " has " + std::to_string(*live) +
+                            " live run(s); cancel them or wait for them to end first");
     }
     if (Status s = nodes.Delete(node->id); !s.ok()) return RedirectTo(res, self, {}, s.message());
     audit.Record(pr.user.id, "node.delete", target, node->name);
@@ -283,7 +374,8 @@ void NewNodePage(WebContext* ctx, const httplib::Request& req, httplib::Response
   ReplyPage(res, pr, req, pr.t("node.add"), "nodes", h.Take(), form ? 400 : 200);
 }
 
-void CreateNode(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void CreateNode(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                PanelRequest& pr) {
   NodeForm f = FormFromRequest(req);
   NodeSpec spec;
   if (!Validate(f, &spec)) return NewNodePage(ctx, req, res, pr, &f);
@@ -292,8 +384,9 @@ void CreateNode(WebContext* ctx, const httplib::Request& req, httplib::Response&
     f.errors[id.status().field()] = id.status().message();
     return NewNodePage(ctx, req, res, pr, &f);
   }
-  AuditLog(ctx->db, ctx->clock).Record(pr.user.id, "node.create", "node " + std::to_string(id->value),
-                                       spec.name + " " + spec.host + ":" + std::to_string(spec.port));
+  AuditLog(ctx->db, ctx->clock)
+      .Record(pr.user.id, "node.create", "node " + std::to_string(id->value),
+              spec.name + " " + spec.host + ":" + std::to_string(spec.port));
   ctx->actions->NodeChanged(*id);
   RedirectTo(res, "/admin/nodes/" + std::to_string(id->value), "msg.node_added");
 }
@@ -301,21 +394,26 @@ void CreateNode(WebContext* ctx, const httplib::Request& req, httplib::Response&
 }  // namespace
 
 void RegisterPanelNodeRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin/nodes", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    ListNodes(ctx, req, res, pr);
-  }));
-  server.Get("/admin/nodes/new", PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    NewNodePage(ctx, req, res, pr, nullptr);
-  }));
-  server.Post("/admin/nodes/new", PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    CreateNode(ctx, req, res, pr);
-  }));
-  server.Get(R"(/admin/nodes/(\d+))", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    ShowNode(ctx, req, res, pr, nullptr);
-  }));
-  server.Post(R"(/admin/nodes/(\d+))", PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    NodeAction(ctx, req, res, pr);
-  }));
+  server.Get("/admin/nodes",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               ListNodes(ctx, req, res, pr);
+             }));
+  server.Get("/admin/nodes/new",
+             PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               NewNodePage(ctx, req, res, pr, nullptr);
+             }));
+  server.Post("/admin/nodes/new",
+              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+                CreateNode(ctx, req, res, pr);
+              }));
+  server.Get(R"(/admin/nodes/(\d+))",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               ShowNode(ctx, req, res, pr, nullptr);
+             }));
+  server.Post(R"(/admin/nodes/(\d+))",
+              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+                NodeAction(ctx, req, res, pr);
+              }));
 }
 
 }  // namespace gpuq

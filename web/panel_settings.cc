@@ -11,17 +11,17 @@ namespace {
 std::vector<SettingsSection>& Sections() {
   static std::vector<SettingsSection> sections = [] {
     std::vector<SettingsSection> s;
-    s.push_back({"probing",
-                 "settings.probing",
-                 {{kSettingProbeDefault, "settings.probe_default", "settings.probe_default_help",
-                   "nvidia-smi", [](std::string_view v) { return ValidateProbe(v); }},
-                  {kSettingPollIntervalMs, "settings.poll_interval", "settings.poll_interval_help",
-                   "1000",
-                   [](std::string_view v) { return ValidateWholeNumber(v, 200, 60000); }}}});
+    s.push_back(
+        {"probing",
+         "settings.probing",
+         {{kSettingProbeDefault, "settings.probe_default", "settings.probe_default_help",
+           "nvidia-smi", [](std::string_view v) { return ValidateProbe(v); }},
+          {kSettingPollIntervalMs, "settings.poll_interval", "settings.poll_interval_help", "1000",
+           [](std::string_view v) { return ValidateWholeNumber(v, 200, 60000); }}}});
     s.push_back({"retention",
                  "settings.retention",
-                 {{kSettingRetentionDays, "settings.retention_days", "settings.retention_help",
-                   "0", [](std::string_view v) { return ValidateWholeNumber(v, 0, 3650); }}}});
+                 {{kSettingRetentionDays, "settings.retention_days", "settings.retention_help", "0",
+                   [](std::string_view v) { return ValidateWholeNumber(v, 0, 3650); }}}});
     return s;
   }();
   return sections;

@@ -40,9 +40,9 @@ const std::vector<SettingsSection>& SettingsSections();
 void AddSettingsSection(SettingsSection section);
 
 // The built-in keys.
-inline constexpr char kSettingProbeDefault[] = "probe.default";      // probe of new nodes
+inline constexpr char kSettingProbeDefault[] = "probe.default";       // probe of new nodes
 inline constexpr char kSettingPollIntervalMs[] = "poll.interval_ms";  // node sampling period
-inline constexpr char kSettingRetentionDays[] = "retention.days";    // keep ended tasks
+inline constexpr char kSettingRetentionDays[] = "retention.days";     // keep ended tasks
 
 // A whole number in [min, max] as text, or InvalidArgument.
 Status ValidateWholeNumber(std::string_view text, int64_t min, int64_t max);

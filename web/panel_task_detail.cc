@@ -39,18 +39,31 @@ std::pair<int64_t, std::string> LogTail(const std::string& path, int64_t max_byt
 }
 
 void Field(Html& h, std::string_view label, std::string_view value, const char* cls = "") {
-  h.Raw("<tr><th>").Text(label).Raw("</th><td class=\"").Raw(cls).Raw("\">").Text(value).Raw("</td></tr>");
+  h.Raw("<tr><th>")
+      .Text(label)
+      .Raw("</th><td class=\"")
+      .Raw(cls)
+      .Raw("\">")
+      .Text(value)
+      .Raw("</td></tr>");
 }
 
 void ActionButton(Html& h, const PanelRequest& pr, const std::string& self, const char* action,
                   const char* label_key, const char* cls = "") {
   h.Raw("<form method=\"post\" action=\"").Text(self).Raw("\" class=\"inline\">");
   CsrfField(h, pr);
-  h.Hidden("action", action).Raw("<button type=\"submit\" id=\"action-").Raw(action).Raw("\" class=\"")
-      .Raw(cls).Raw("\">").Text(pr.t(label_key)).Raw("</button></form>");
+  h.Hidden("action", action)
+      .Raw("<button type=\"submit\" id=\"action-")
+      .Raw(action)
+      .Raw("\" class=\"")
+      .Raw(cls)
+      .Raw("\">")
+      .Text(pr.t(label_key))
+      .Raw("</button></form>");
 }
 
-void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+              PanelRequest& pr) {
   Result<int64_t> id = PathId(req);
   if (!id.ok()) return ReplyPanelError(res, 400, id.status().message());
   Result<TaskRow> task = VisibleTask(ctx, TaskId(*id), pr.user);
@@ -63,21 +76,33 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
 
   Html h;
   // The title, actions, fields and runs refresh themselves; the log follows on its own.
-  h.Raw("<div id=\"live-task\" data-live=\"2000\"><div class=\"bar-title\"><h1>#").Num(*id).Raw(" ").Text(s.name).Raw("</h1><div class=\"actions\">");
+  h.Raw("<div id=\"live-task\" data-live=\"2000\"><div class=\"bar-title\"><h1>#")
+      .Num(*id)
+      .Raw(" ")
+      .Text(s.name)
+      .Raw("</h1><div class=\"actions\">");
   if (IsPending(task->status)) {
-    h.Raw("<a class=\"button\" href=\"").Text(self).Raw("/edit\">").Text(t("task.edit")).Raw("</a>");
+    h.Raw("<a class=\"button\" href=\"")
+        .Text(self)
+        .Raw("/edit\">")
+        .Text(t("task.edit"))
+        .Raw("</a>");
     ActionButton(h, pr, self, task->status == TaskStatus::kHeld ? "release" : "hold",
                  task->status == TaskStatus::kHeld ? "task.bulk_release" : "task.bulk_hold");
   }
   if (!IsEnded(task->status)) ActionButton(h, pr, self, "cancel", "task.bulk_cancel", "danger");
-  h.Raw("<a class=\"button\" id=\"clone\" href=\"/admin/tasks/new?from=").Num(*id).Raw("\">")
-      .Text(t("task.clone")).Raw("</a></div></div>");
+  h.Raw("<a class=\"button\" id=\"clone\" href=\"/admin/tasks/new?from=")
+      .Num(*id)
+      .Raw("\">")
+      .Text(t("task.clone"))
+      .Raw("</a></div></div>");
 
   h.Raw("<div class=\"two\"><section class=\"card\"><table class=\"fields\">");
   h.Raw("<tr><th>").Text(t("task.status")).Raw("</th><td id=\"task-status\">");
   StatusBadge(h, TaskStatusName(task->status), t);
   h.Raw("</td></tr>");
-  if (task->status == TaskStatus::kQueued) Field(h, t("task.reason"), ctx->actions->WaitingReason(task->id));
+  if (task->status == TaskStatus::kQueued)
+    Field(h, t("task.reason"), ctx->actions->WaitingReason(task->id));
   Field(h, t("task.user"), task->username);
   Field(h, t("task.command"), s.command, "mono pre");
   Field(h, t("task.workdir"), s.workdir.empty() ? "~" : s.workdir, "mono");
@@ -93,7 +118,8 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   Field(h, t("task.env"), env.empty() ? "—" : env, "mono pre");
   Field(h, t("task.priority"), std::to_string(s.priority));
   Field(h, t("task.time_limit"), s.time_limit_s ? FormatDuration(*s.time_limit_s) : "—");
-  Field(h, t("task.retries"), std::to_string(s.retries) + " (" + std::to_string(task->retries_left) + " left)");
+  Field(h, t("task.retries"),
+        std::to_string(s.retries) + " (" + std::to_string(task->retries_left) + " left)");
   std::string after;
   for (TaskId a : s.after) after += (after.empty() ? "#" : ", #") + std::to_string(a.value);
   Field(h, t("task.after"), after.empty() ? "—" : after);
@@ -104,17 +130,34 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
   if (runs->empty()) {
     h.Raw("<p class=\"muted\">").Text(t("task.no_runs")).Raw("</p>");
   } else {
-    h.Raw("<table class=\"list\" id=\"runs\"><thead><tr><th>#</th><th>").Text(t("task.node")).Raw("</th><th>GPUs</th><th>pid</th><th>")
-        .Text(t("run.start")).Raw("</th><th>").Text(t("run.end")).Raw("</th><th>").Text(t("run.exit")).Raw("</th><th>")
-        .Text(t("task.status")).Raw("</th></tr></thead><tbody>");
+    h.Raw("<table class=\"list\" id=\"runs\"><thead><tr><th>#</th><th>")
+        .Text(t("task.node"))
+        .Raw("</th><th>GPUs</th><th>pid</th><th>")
+        .Text(t("run.start"))
+        .Raw("</th><th>")
+        .Text(t("run.end"))
+        .Raw("</th><th>")
+        .Text(t("run.exit"))
+        .Raw("</th><th>")
+        .Text(t("task.status"))
+        .Raw("</th></tr></thead><tbody>");
     for (const RunRow& run : *runs) {
       std::string gpus;
       for (int g : run.gpu_indices) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
-      h.Raw("<tr><td><a href=\"").Text(self).Raw("?run=").Num(run.id.value).Raw("#log\">").Num(run.id.value)
-          .Raw("</a></td>").Elem("td", run.node_name).Elem("td", gpus.empty() ? "—" : gpus)
-          .Elem("td", run.pid ? std::to_string(*run.pid) : "—").Elem("td", ShowTime(run.started_at.value_or(0)))
+      h.Raw("<tr><td><a href=\"")
+          .Text(self)
+          .Raw("?run=")
+          .Num(run.id.value)
+          .Raw("#log\">")
+          .Num(run.id.value)
+          .Raw("</a></td>")
+          .Elem("td", run.node_name)
+          .Elem("td", gpus.empty() ? "—" : gpus)
+          .Elem("td", run.pid ? std::to_string(*run.pid) : "—")
+          .Elem("td", ShowTime(run.started_at.value_or(0)))
           .Elem("td", ShowTime(run.ended_at.value_or(0)))
-          .Elem("td", run.exit_code ? std::to_string(*run.exit_code) : "—").Raw("<td>");
+          .Elem("td", run.exit_code ? std::to_string(*run.exit_code) : "—")
+          .Raw("<td>");
       StatusBadge(h, TaskStatusName(run.status), t);
       if (run.end_reason) h.Raw(" <span class=\"muted\">").Text(*run.end_reason).Raw("</span>");
       h.Raw("</td></tr>");
@@ -129,25 +172,46 @@ void ShowTask(WebContext* ctx, const httplib::Request& req, httplib::Response& r
     std::string r = FormValue(req, "run");
     int64_t rid = 0;
     std::from_chars(r.data(), r.data() + r.size(), rid);
-    for (const RunRow& run : *runs) if (run.id.value == rid) shown = &run;
+    for (const RunRow& run : *runs)
+      if (run.id.value == rid) shown = &run;
   }
   if (shown) {
     auto [size, text] = LogTail(LogPath(ctx, shown->id), kLogViewBytes);
-    h.Raw("<section class=\"card\" id=\"log\"><div class=\"bar-title\"><h2>").Text(t("run.log")).Raw(" · run ")
-        .Num(shown->id.value).Raw("</h2><span class=\"muted\" id=\"log-size\">").Num(size).Raw(" bytes</span><a class=\"button\" href=\"/admin/runs/").Num(shown->id.value).Raw("/log\" download>")
-        .Text(t("run.download")).Raw("</a></div>");
+    h.Raw("<section class=\"card\" id=\"log\"><div class=\"bar-title\"><h2>")
+        .Text(t("run.log"))
+        .Raw(" · run ")
+        .Num(shown->id.value)
+        .Raw("</h2><span class=\"muted\" id=\"log-size\">")
+        .Num(size)
+        .Raw(" bytes</span><a class=\"button\" href=\"/admin/runs/")
+        .Num(shown->id.value)
+        .Raw("/log\" download>")
+        .Text(t("run.download"))
+        .Raw("</a></div>");
     if (size > static_cast<int64_t>(text.size())) {
-      h.Raw("<p class=\"muted\">").Text(t("run.log_cut")).Raw(" (").Num(static_cast<int64_t>(text.size()))
-          .Raw(" / ").Num(size).Raw(" bytes)</p>");
+      h.Raw("<p class=\"muted\">")
+          .Text(t("run.log_cut"))
+          .Raw(" (")
+          .Num(static_cast<int64_t>(text.size()))
+          .Raw(" / ")
+          .Num(size)
+          .Raw(" bytes)</p>");
     }
-    h.Raw("<pre class=\"log\" id=\"log-text\" data-run=\"").Num(shown->id.value).Raw("\" data-offset=\"")
-        .Num(size).Raw("\" data-follow=\"").Raw(IsLive(shown->status) ? "1" : "0").Raw("\">").Text(text)
+    h.Raw("<pre class=\"log\" id=\"log-text\" data-run=\"")
+        .Num(shown->id.value)
+        .Raw("\" data-offset=\"")
+        .Num(size)
+        .Raw("\" data-follow=\"")
+        .Raw(IsLive(shown->status) ? "1" : "0")
+        .Raw("\">")
+        .Text(text)
         .Raw("</pre></section>");
   }
   ReplyPage(res, pr, req, "#" + std::to_string(*id) + " " + s.name, "tasks", h.Take());
 }
 
-void TaskAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void TaskAction(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                PanelRequest& pr) {
   Result<int64_t> id = PathId(req);
   if (!id.ok()) return ReplyPanelError(res, 400, id.status().message());
   const std::string self = "/admin/tasks/" + std::to_string(*id);
@@ -157,7 +221,8 @@ void TaskAction(WebContext* ctx, const httplib::Request& req, httplib::Response&
   RedirectTo(res, self, "msg.saved");
 }
 
-void DownloadLog(WebContext* ctx, const httplib::Request& req, httplib::Response& res, PanelRequest& pr) {
+void DownloadLog(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                 PanelRequest& pr) {
   Result<int64_t> id = PathId(req);
   if (!id.ok()) return ReplyPanelError(res, 400, id.status().message());
   Result<RunRow> run = RunStore(ctx->db, ctx->clock).Get(RunId(*id));
@@ -186,15 +251,18 @@ void DownloadLog(WebContext* ctx, const httplib::Request& req, httplib::Response
 }  // namespace
 
 void RegisterPanelTaskDetailRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get(R"(/admin/tasks/(\d+))", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    ShowTask(ctx, req, res, pr);
-  }));
-  server.Post(R"(/admin/tasks/(\d+))", PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    TaskAction(ctx, req, res, pr);
-  }));
-  server.Get(R"(/admin/runs/(\d+)/log)", PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-    DownloadLog(ctx, req, res, pr);
-  }));
+  server.Get(R"(/admin/tasks/(\d+))",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               ShowTask(ctx, req, res, pr);
+             }));
+  server.Post(R"(/admin/tasks/(\d+))",
+              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+                TaskAction(ctx, req, res, pr);
+              }));
+  server.Get(R"(/admin/runs/(\d+)/log)",
+             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
+               DownloadLog(ctx, req, res, pr);
+             }));
 }
 
 }  // namespace gpuq

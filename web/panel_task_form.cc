@@ -67,7 +67,8 @@ bool ReadTaskForm(TaskForm* f, TaskSpec* spec) {
   s.node = Trimmed(f->node);
   s.gpu_model = Trimmed(f->gpu_model);
   int64_t n = 0;
-  if (ReadInt(f, "gpus", f->gpus, &n)) s.gpus = static_cast<int>(std::clamp<int64_t>(n, -1, 1 << 20));
+  if (ReadInt(f, "gpus", f->gpus, &n))
+    s.gpus = static_cast<int>(std::clamp<int64_t>(n, -1, 1 << 20));
   if (!Trimmed(f->mem).empty()) {
     Result<int64_t> mem = ParseMemMib(Trimmed(f->mem));
     if (mem.ok()) {
@@ -95,7 +96,8 @@ bool ReadTaskForm(TaskForm* f, TaskSpec* spec) {
   }
   // "3, 5 7": ids separated by commas or spaces.
   std::string after = f->after;
-  for (char& c : after) if (c == ',') c = ' ';
+  for (char& c : after)
+    if (c == ',') c = ' ';
   size_t pos = 0;
   while (pos < after.size()) {
     size_t start = after.find_first_not_of(' ', pos);
@@ -108,7 +110,8 @@ bool ReadTaskForm(TaskForm* f, TaskSpec* spec) {
       f->errors["after"] = "\"" + word + "\" is not a task id";
       break;
     }
-    if (std::find(s.after.begin(), s.after.end(), TaskId(id)) == s.after.end()) s.after.push_back(TaskId(id));
+    if (std::find(s.after.begin(), s.after.end(), TaskId(id)) == s.after.end())
+      s.after.push_back(TaskId(id));
     pos = end;
   }
   // One KEY=VALUE per line.
@@ -147,28 +150,48 @@ bool ReadTaskForm(TaskForm* f, TaskSpec* spec) {
 namespace {
 
 void Label(Html& h, const TaskForm& f, const Translator& t, const char* field, const char* label) {
-  h.Raw("<label").Raw(f.errors.count(field) ? " class=\"invalid\"" : "").Raw(" for=\"f-").Raw(field)
-      .Raw("\">").Text(t(label));
+  h.Raw("<label")
+      .Raw(f.errors.count(field) ? " class=\"invalid\"" : "")
+      .Raw(" for=\"f-")
+      .Raw(field)
+      .Raw("\">")
+      .Text(t(label));
 }
 
 void Error(Html& h, const TaskForm& f, const char* field) {
   if (auto it = f.errors.find(field); it != f.errors.end()) {
-    h.Raw("<span class=\"field-error\" data-field=\"").Raw(field).Raw("\">").Text(it->second).Raw("</span>");
+    h.Raw("<span class=\"field-error\" data-field=\"")
+        .Raw(field)
+        .Raw("\">")
+        .Text(it->second)
+        .Raw("</span>");
   }
 }
 
 void Input(Html& h, const TaskForm& f, const Translator& t, const char* field, const char* label,
            const std::string& value, const char* extra = "") {
   Label(h, f, t, field, label);
-  h.Raw("<input id=\"f-").Raw(field).Raw("\" name=\"").Raw(field).Raw("\" value=\"").Text(value)
-      .Raw("\" ").Raw(extra).Raw(">");
+  h.Raw("<input id=\"f-")
+      .Raw(field)
+      .Raw("\" name=\"")
+      .Raw(field)
+      .Raw("\" value=\"")
+      .Text(value)
+      .Raw("\" ")
+      .Raw(extra)
+      .Raw(">");
   Error(h, f, field);
   h.Raw("</label>");
 }
 
-void Check(Html& h, const TaskForm& f, const Translator& t, const char* field, const char* label, bool on) {
-  h.Raw("<label class=\"check\"><input type=\"checkbox\" name=\"").Raw(field).Raw("\"")
-      .Raw(on ? " checked" : "").Raw("> ").Text(t(label));
+void Check(Html& h, const TaskForm& f, const Translator& t, const char* field, const char* label,
+           bool on) {
+  h.Raw("<label class=\"check\"><input type=\"checkbox\" name=\"")
+      .Raw(field)
+      .Raw("\"")
+      .Raw(on ? " checked" : "")
+      .Raw("> ")
+      .Text(t(label));
   Error(h, f, field);
   h.Raw("</label>");
 }
@@ -180,7 +203,9 @@ void TaskFormFields(Html& h, const TaskForm& f, const Translator& t) {
     h.Raw("<p class=\"flash error\">").Text(it->second).Raw("</p>");
   }
   Label(h, f, t, "command", "task.command");
-  h.Raw("<textarea id=\"f-command\" name=\"command\" rows=\"3\" class=\"mono\" required>").Text(f.command).Raw("</textarea>");
+  h.Raw("<textarea id=\"f-command\" name=\"command\" rows=\"3\" class=\"mono\" required>")
+      .Text(f.command)
+      .Raw("</textarea>");
   Error(h, f, "command");
   h.Raw("</label><div class=\"cols\">");
   Input(h, f, t, "name", "task.name", f.name);
@@ -200,14 +225,21 @@ void TaskFormFields(Html& h, const TaskForm& f, const Translator& t) {
   Label(h, f, t, "notify", "task.notify");
   h.Raw("<select id=\"f-notify\" name=\"notify\">");
   for (const char* v : {"", "end", "failure", "off"}) {
-    h.Raw("<option value=\"").Raw(v).Raw("\"").Raw(f.notify == v ? " selected" : "").Raw(">")
-        .Text(t(std::string("notify.") + (*v ? v : "default"))).Raw("</option>");
+    h.Raw("<option value=\"")
+        .Raw(v)
+        .Raw("\"")
+        .Raw(f.notify == v ? " selected" : "")
+        .Raw(">")
+        .Text(t(std::string("notify.") + (*v ? v : "default")))
+        .Raw("</option>");
   }
   h.Raw("</select>");
   Error(h, f, "notify");
   h.Raw("</label></div>");
   Label(h, f, t, "env", "task.env");
-  h.Raw("<textarea id=\"f-env\" name=\"env\" rows=\"2\" class=\"mono\" placeholder=\"KEY=VALUE\">").Text(f.env).Raw("</textarea>");
+  h.Raw("<textarea id=\"f-env\" name=\"env\" rows=\"2\" class=\"mono\" placeholder=\"KEY=VALUE\">")
+      .Text(f.env)
+      .Raw("</textarea>");
   Error(h, f, "env");
   h.Raw("</label><div class=\"checks\">");
   Check(h, f, t, "exclusive", "task.exclusive", f.exclusive);

@@ -17,7 +17,7 @@ namespace gpuq {
 // What the form holds, as typed.
 struct TaskForm {
   std::string name, command, workdir, gpus = "1", mem, util_pct, node, gpu_model, env,
-      priority = "0", time_limit, retries = "0", after, notify;
+                                      priority = "0", time_limit, retries = "0", after, notify;
   bool exclusive = false, share = false, hold = false;
   std::map<std::string, std::string> errors;  // form field name -> message; "" = the form
 };

@@ -64,8 +64,9 @@ int RetentionJob::RunOnce() {
   }
   if (deleted > 0) {
     spdlog::info("retention: forgot {} task(s) that ended more than {} day(s) ago", deleted, days);
-    (void)AuditLog(db_, clock_).Record(std::nullopt, "retention.purge", "tasks",
-                                       std::to_string(deleted) + " ended before " + FormatRfc3339(cutoff));
+    (void)AuditLog(db_, clock_)
+        .Record(std::nullopt, "retention.purge", "tasks",
+                std::to_string(deleted) + " ended before " + FormatRfc3339(cutoff));
   }
   return deleted;
 }

@@ -16,7 +16,8 @@ Result<PurgeResult> PurgeEndedTasks(Database* db, UnixMs cutoff, int limit) {
       "                 WHERE w.ended_at IS NULL AND a.value = t.id)"
       " ORDER BY t.ended_at LIMIT ?";
   return db->Tx([&](Connection& conn) -> Result<PurgeResult> {
-    GPUQ_RETURN_IF_ERROR(conn.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_tasks (id INTEGER PRIMARY KEY)"));
+    GPUQ_RETURN_IF_ERROR(
+        conn.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_tasks (id INTEGER PRIMARY KEY)"));
     GPUQ_RETURN_IF_ERROR(conn.Exec("DELETE FROM temp.purge_tasks"));
     {
       Result<Statement> pick = conn.Prepare(kPick);
@@ -37,8 +38,10 @@ Result<PurgeResult> PurgeEndedTasks(Database* db, UnixMs cutoff, int limit) {
         result.runs.push_back(RunId(list->ColumnInt64(0)));
       }
     }
-    GPUQ_RETURN_IF_ERROR(conn.Exec("DELETE FROM runs WHERE task_id IN (SELECT id FROM temp.purge_tasks)"));
-    GPUQ_RETURN_IF_ERROR(conn.Exec("DELETE FROM tasks WHERE id IN (SELECT id FROM temp.purge_tasks)"));
+    GPUQ_RETURN_IF_ERROR(
+        conn.Exec("DELETE FROM runs WHERE task_id IN (SELECT id FROM temp.purge_tasks)"));
+    GPUQ_RETURN_IF_ERROR(
+        conn.Exec("DELETE FROM tasks WHERE id IN (SELECT id FROM temp.purge_tasks)"));
     GPUQ_RETURN_IF_ERROR(conn.Exec("DELETE FROM temp.purge_tasks"));
     return result;
   });

@@ -12,8 +12,8 @@ namespace gpuq {
 class Database;
 
 struct PurgeResult {
-  int64_t tasks = 0;         // how many tasks were deleted
-  std::vector<RunId> runs;   // their runs, also deleted (the caller removes their log files)
+  int64_t tasks = 0;        // how many tasks were deleted
+  std::vector<RunId> runs;  // their runs, also deleted (the caller removes their log files)
 };
 
 // Deletes up to `limit` tasks that ended before `cutoff`, oldest end first, with their runs,

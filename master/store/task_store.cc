@@ -216,7 +216,9 @@ Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
     if (!filter.statuses.empty()) add("t.status IN (SELECT value FROM json_each(?))");
     if (filter.user) add("t.user_id = ?");
     if (filter.before_id) add("t.id < ?");
-    if (!filter.run_node.empty()) add("t.id IN (SELECT task_id FROM runs WHERE node_name = ?)");
+    if (!filter.run_node.empty()) {
+      add("(t.node = ? OR t.id IN (SELECT task_id FROM runs WHERE node_name = ?))");
+    }
     sql += where + " ORDER BY t.id DESC LIMIT ?";
     Result<Statement> stmt = conn.Prepare(sql);
     if (!stmt.ok()) return stmt.status();
@@ -228,7 +230,10 @@ Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
     }
     if (filter.user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, filter.user->value));
     if (filter.before_id) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, filter.before_id->value));
-    if (!filter.run_node.empty()) GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
+    if (!filter.run_node.empty()) {
+      GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
+      GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
+    }
     GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, std::clamp(filter.limit, 1, kMaxListLimit)));
     std::vector<TaskRow> rows;
     for (;;) {

@@ -38,7 +38,8 @@ struct TaskFilter {
   std::optional<UserId> user;        // empty = every user's
   int limit = 1000;                  // clamped to 1..TaskStore::kMaxListLimit
   std::optional<TaskId> before_id;   // only tasks older than this one (to page back)
-  std::string run_node;              // "" = any; else only tasks with a run on this node
+  // "" = any; else only tasks bound to this node or with a run on it.
+  std::string run_node;
 };
 
 // What Cancel did.

@@ -31,12 +31,17 @@ TEST(RetentionJobTest, ForgetsTasksAndLogsOlderThanTheSettingAndNothingWhenItIsZ
   TaskId new_task = *TaskStore(db.get(), &clock).Create(spec, alice);
   const UnixMs now = clock.NowUnixMs();
   const UnixMs day = 86'400'000;
-  ASSERT_TRUE(Exec(*db, "UPDATE tasks SET status = 'succeeded', ended_at = " + std::to_string(now - 3 * day) +
-                            " WHERE id = " + std::to_string(old_task.value)).ok());
-  ASSERT_TRUE(Exec(*db, "UPDATE tasks SET status = 'failed', ended_at = " + std::to_string(now - day / 2) +
-                            " WHERE id = " + std::to_string(new_task.value)).ok());
+  ASSERT_TRUE(Exec(*db, "UPDATE tasks SET status = 'succeeded', ended_at = " +
+                            std::to_string(now - 3 * day) +
+                            " WHERE id = " + std::to_string(old_task.value))
+                  .ok());
+  ASSERT_TRUE(
+      Exec(*db, "UPDATE tasks SET status = 'failed', ended_at = " + std::to_string(now - day / 2) +
+                    " WHERE id = " + std::to_string(new_task.value))
+          .ok());
   ASSERT_TRUE(Exec(*db, "INSERT INTO runs (id, task_id, attempt, status, created_at) VALUES (7, " +
-                            std::to_string(old_task.value) + ", 1, 'succeeded', 0)").ok());
+                            std::to_string(old_task.value) + ", 1, 'succeeded', 0)")
+                  .ok());
   const auto log = data / "logs" / "7.log";
   std::ofstream(log) << "output\n";
 

@@ -26,10 +26,14 @@ class RetentionTest : public StoreTest {
     return *TaskStore(db_.get(), &clock_).Create(spec, alice_);
   }
   void End(TaskId id, UnixMs at) {
-    ASSERT_TRUE(Exec(*db_, "UPDATE tasks SET status = 'succeeded', ended_at = " + std::to_string(at) +
-                               " WHERE id = " + std::to_string(id.value)).ok());
-    ASSERT_TRUE(Exec(*db_, "INSERT INTO runs (task_id, attempt, status, created_at, ended_at) VALUES (" +
-                               std::to_string(id.value) + ", 1, 'succeeded', 0, " + std::to_string(at) + ")").ok());
+    ASSERT_TRUE(Exec(*db_, "UPDATE tasks SET status = 'succeeded', ended_at = " +
+                               std::to_string(at) + " WHERE id = " + std::to_string(id.value))
+                    .ok());
+    ASSERT_TRUE(
+        Exec(*db_, "INSERT INTO runs (task_id, attempt, status, created_at, ended_at) VALUES (" +
+                       std::to_string(id.value) + ", 1, 'succeeded', 0, " + std::to_string(at) +
+                       ")")
+            .ok());
   }
   bool Exists(TaskId id) {
     return QueryInt(*db_, "SELECT COUNT(*) FROM tasks WHERE id = " + std::to_string(id.value)) == 1;

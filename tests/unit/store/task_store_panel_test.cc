@@ -43,22 +43,27 @@ class TaskStorePanelTest : public StoreTest {
 TEST_F(TaskStorePanelTest, QueueHeadIsInSchedulingOrderThenHeldAndBounded) {
   TaskId a = Add(alice_, 0), b = Add(bob_, 5), c = Add(alice_, 0), held = Add(alice_, 9, true);
   TaskId ended = Add(alice_, 100);
-  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 1 WHERE id = " + std::to_string(ended.value));
+  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 1 WHERE id = " +
+      std::to_string(ended.value));
   TaskStore store(db_.get(), &clock_);
   EXPECT_EQ(Ids(*store.QueueHead(10, std::nullopt)),
             (std::vector<int64_t>{b.value, a.value, c.value, held.value}));
   EXPECT_EQ(Ids(*store.QueueHead(2, std::nullopt)), (std::vector<int64_t>{b.value, a.value}));
-  EXPECT_EQ(Ids(*store.QueueHead(10, alice_)), (std::vector<int64_t>{a.value, c.value, held.value}));
+  EXPECT_EQ(Ids(*store.QueueHead(10, alice_)),
+            (std::vector<int64_t>{a.value, c.value, held.value}));
 }
 
 TEST_F(TaskStorePanelTest, RecentEndsAreLatestEndFirstAndCountsAreByStatus) {
   TaskId a = Add(alice_), b = Add(bob_), c = Add(alice_);
   Add(alice_);  // stays queued
   Sql("UPDATE tasks SET status = 'failed', ended_at = 300 WHERE id = " + std::to_string(a.value));
-  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 500 WHERE id = " + std::to_string(b.value));
-  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 100 WHERE id = " + std::to_string(c.value));
+  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 500 WHERE id = " +
+      std::to_string(b.value));
+  Sql("UPDATE tasks SET status = 'succeeded', ended_at = 100 WHERE id = " +
+      std::to_string(c.value));
   TaskStore store(db_.get(), &clock_);
-  EXPECT_EQ(Ids(*store.RecentEnds(10, std::nullopt)), (std::vector<int64_t>{b.value, a.value, c.value}));
+  EXPECT_EQ(Ids(*store.RecentEnds(10, std::nullopt)),
+            (std::vector<int64_t>{b.value, a.value, c.value}));
   EXPECT_EQ(Ids(*store.RecentEnds(1, alice_)), (std::vector<int64_t>{a.value}));
   auto all = *store.CountByStatus(std::nullopt);
   EXPECT_EQ(all[TaskStatus::kSucceeded], 2);
@@ -73,15 +78,27 @@ TEST_F(TaskStorePanelTest, ListByRunNodeAndGpuHolders) {
   TaskId a = Add(alice_), b = Add(bob_);
   Sql("INSERT INTO nodes (name, host, created_at, updated_at) VALUES ('gpu1', '127.0.0.1', 0, 0)");
   Sql("UPDATE tasks SET status = 'running' WHERE id = " + std::to_string(a.value));
-  Sql("INSERT INTO runs (task_id, attempt, node_id, node_name, gpu_indices, remote_user, status, created_at)"
-      " VALUES (" + std::to_string(a.value) + ", 1, 1, 'gpu1', '0,2', 'alice', 'running', 0)");
-  Sql("INSERT INTO runs (task_id, attempt, node_id, node_name, gpu_indices, status, created_at, ended_at)"
-      " VALUES (" + std::to_string(b.value) + ", 1, 1, 'gpu1', '1', 'failed', 0, 1)");
+  Sql("INSERT INTO runs (task_id, attempt, node_id, node_name, gpu_indices, remote_user, status, "
+      "created_at)"
+      " VALUES (" +
+      std::to_string(a.value) + ", 1, 1, 'gpu1', '0,2', 'alice', 'running', 0)");
+  Sql("INSERT INTO runs (task_id, attempt, node_id, node_name, gpu_indices, status, created_at, "
+      "ended_at)"
+      " VALUES (" +
+      std::to_string(b.value) + ", 1, 1, 'gpu1', '1', 'failed', 0, 1)");
   TaskFilter filter;
   filter.run_node = "gpu1";
-  EXPECT_EQ(Ids(*TaskStore(db_.get(), &clock_).List(filter)), (std::vector<int64_t>{b.value, a.value}));
+  EXPECT_EQ(Ids(*TaskStore(db_.get(), &clock_).List(filter)),
+            (std::vector<int64_t>{b.value, a.value}));
   filter.run_node = "gpu2";
   EXPECT_TRUE(TaskStore(db_.get(), &clock_).List(filter)->empty());
+  // A task bound to the node counts too, before it ever ran there.
+  TaskSpec bound;
+  bound.command = "echo";
+  bound.node = "gpu2";
+  TaskId c = *TaskStore(db_.get(), &clock_).Create(bound, bob_);
+  filter.user = bob_;
+  EXPECT_EQ(Ids(*TaskStore(db_.get(), &clock_).List(filter)), (std::vector<int64_t>{c.value}));
 
   Result<std::vector<GpuHolder>> holders = ListGpuHolders(db_.get());
   ASSERT_TRUE(holders.ok()) << holders.status().ToString();

@@ -36,7 +36,8 @@ TEST(HtmlTest, ElemClosesWithTheTagNameOnly) {
 TEST(HtmlTest, HiddenEscapesNameAndValue) {
   Html h;
   h.Hidden("csrf_token", "a\"><script>");
-  EXPECT_EQ(h.str(), "<input type=\"hidden\" name=\"csrf_token\" value=\"a&quot;&gt;&lt;script&gt;\">");
+  EXPECT_EQ(h.str(),
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"a&quot;&gt;&lt;script&gt;\">");
 }
 
 TEST(HtmlTest, UrlEncodeKeepsOnlyUnreservedCharacters) {

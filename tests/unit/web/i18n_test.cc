@@ -56,8 +56,10 @@ TEST(I18nTest, BothCataloguesHoldTheSameKeys) {
   auto a = ParseCatalogue(kPanelI18n[0].contents);
   auto b = ParseCatalogue(kPanelI18n[1].contents);
   EXPECT_GT(a.size(), 100u);
-  for (const auto& [key, text] : a) EXPECT_TRUE(b.count(key)) << key << " missing in " << kPanelI18n[1].name;
-  for (const auto& [key, text] : b) EXPECT_TRUE(a.count(key)) << key << " missing in " << kPanelI18n[0].name;
+  for (const auto& [key, text] : a)
+    EXPECT_TRUE(b.count(key)) << key << " missing in " << kPanelI18n[1].name;
+  for (const auto& [key, text] : b)
+    EXPECT_TRUE(a.count(key)) << key << " missing in " << kPanelI18n[0].name;
 }
 
 }  // namespace

@@ -35,8 +35,10 @@ TEST(PanelSettingsTest, BuiltInFieldsValidateTheirValues) {
 
 TEST(PanelSettingsTest, AnotherModuleCanAddASection) {
   const size_t before = SettingsSections().size();
-  AddSettingsSection({"notifications", "settings.notifications",
-                      {{"smtp.host", "settings.smtp_host", "", "", [](std::string_view) { return Status::Ok(); }}}});
+  AddSettingsSection({"notifications",
+                      "settings.notifications",
+                      {{"smtp.host", "settings.smtp_host", "", "",
+                        [](std::string_view) { return Status::Ok(); }}}});
   ASSERT_EQ(SettingsSections().size(), before + 1);
   EXPECT_EQ(SettingsSections().back().id, "notifications");
   EXPECT_NE(Find("smtp.host"), nullptr);

@@ -13,13 +13,25 @@ TaskForm Form(std::map<std::string, std::string> values) {
 }
 
 TEST(TaskFormTest, ReadsEveryField) {
-  TaskForm f = Form({{"name", "train"}, {"command", "python train.py --lr 0.1"}, {"workdir", "/data"},
-                     {"gpus", "2"}, {"mem", "8G"}, {"util_pct", "50"}, {"node", "gpu1"},
-                     {"gpu_model", "A100"}, {"env", "A=1\r\nB=x=y\n\n"}, {"priority", "5"},
-                     {"time_limit", "1h30m"}, {"retries", "2"}, {"after", "3, 4 3"},
-                     {"notify", "failure"}, {"exclusive", "on"}, {"hold", "on"}});
+  TaskForm f = Form({{"name", "train"},
+                     {"command", "python train.py --lr 0.1"},
+                     {"workdir", "/data"},
+                     {"gpus", "2"},
+                     {"mem", "8G"},
+                     {"util_pct", "50"},
+                     {"node", "gpu1"},
+                     {"gpu_model", "A100"},
+                     {"env", "A=1\r\nB=x=y\n\n"},
+                     {"priority", "5"},
+                     {"time_limit", "1h30m"},
+                     {"retries", "2"},
+                     {"after", "3, 4 3"},
+                     {"notify", "failure"},
+                     {"exclusive", "on"},
+                     {"hold", "on"}});
   TaskSpec s;
-  ASSERT_TRUE(ReadTaskForm(&f, &s)) << (f.errors.empty() ? "" : f.errors.begin()->first + ": " + f.errors.begin()->second);
+  ASSERT_TRUE(ReadTaskForm(&f, &s))
+      << (f.errors.empty() ? "" : f.errors.begin()->first + ": " + f.errors.begin()->second);
   EXPECT_EQ(s.name, "train");
   EXPECT_EQ(s.command, "python train.py --lr 0.1");
   EXPECT_EQ(s.workdir, "/data");
@@ -40,8 +52,14 @@ TEST(TaskFormTest, ReadsEveryField) {
 }
 
 TEST(TaskFormTest, NamesEveryBadFieldAndKeepsWhatWasTyped) {
-  TaskForm f = Form({{"command", "echo hi"}, {"gpus", "two"}, {"mem", "8Q"}, {"time_limit", "soon"},
-                     {"after", "3, x"}, {"env", "NOEQUALS"}, {"priority", "high"}, {"retries", "1"}});
+  TaskForm f = Form({{"command", "echo hi"},
+                     {"gpus", "two"},
+                     {"mem", "8Q"},
+                     {"time_limit", "soon"},
+                     {"after", "3, x"},
+                     {"env", "NOEQUALS"},
+                     {"priority", "high"},
+                     {"retries", "1"}});
   TaskSpec s;
   s.name = "untouched";
   EXPECT_FALSE(ReadTaskForm(&f, &s));
@@ -72,8 +90,8 @@ TEST(TaskFormTest, SpecRulesAreReportedOnTheFormField) {
     TaskForm f = Form(c.values);
     TaskSpec s;
     EXPECT_FALSE(ReadTaskForm(&f, &s)) << c.field;
-    EXPECT_TRUE(f.errors.count(c.field)) << c.field << " got "
-                                         << (f.errors.empty() ? "" : f.errors.begin()->first);
+    EXPECT_TRUE(f.errors.count(c.field))
+        << c.field << " got " << (f.errors.empty() ? "" : f.errors.begin()->first);
   }
 }
 
