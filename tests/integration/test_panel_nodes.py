@@ -49,7 +49,7 @@ class PanelNodesTest(unittest.TestCase):
         task = self.submit(name="holder", command="sleep 30")
         wait_for(lambda: self.task_status(task) == "running", timeout=20, message="running")
         body = wait_for(lambda: (lambda b: b if "foreign" in b and "#%d holder" % task in b else None)(
-            self.panel.get("/admin")[2]), timeout=10, message="holders on the dashboard")
+            self.panel.get("/admin")[2]), timeout=20, message="holders on the dashboard")
         self.assertIn("NVIDIA A100", body)
         self.assertRegex(body, r'class="holder foreign">foreign \w+ <span class="muted">pid \d+ · 2G')
         self.assertEqual(body.count('class="idx"'), 2)
