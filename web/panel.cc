@@ -16,6 +16,8 @@ extern const int kPanelAssetsCount;
 
 namespace {
 
+constexpr char kFlashCookie[] = "gpuq_flash";
+
 // Catalogue keys a redirect may name in ?msg=; anything else is not shown.
 bool IsFlashKey(std::string_view key) { return key.rfind("msg.", 0) == 0; }
 
@@ -120,8 +122,12 @@ void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Re
   if (req.has_param("msg") && IsFlashKey(req.get_param_value("msg"))) {
     h.Raw("<p class=\"flash ok\">").Text(t(req.get_param_value("msg"))).Raw("</p>");
   }
-  if (req.has_param("err")) {
-    h.Raw("<p class=\"flash error\">").Text(req.get_param_value("err")).Raw("</p>");
+  if (std::optional<std::string> err = CookieValue(req.get_header_value("Cookie"), kFlashCookie);
+      err && !err->empty()) {
+    h.Raw("<p class=\"flash error\" id=\"flash-error\">")
+        .Text(httplib::detail::decode_url(*err, false))
+        .Raw("</p>");
+    res.set_header("Set-Cookie", std::string(kFlashCookie) + "=; Path=/admin; Max-Age=0");
   }
   h.Raw(body).Raw("</main></body></html>");
   res.status = status;
@@ -145,12 +151,15 @@ void ReplyPanelError(httplib::Response& res, int status, std::string_view messag
 
 void RedirectTo(httplib::Response& res, std::string location, std::string_view msg,
                 std::string_view err) {
-  char sep = location.find('?') == std::string::npos ? '?' : '&';
   if (!msg.empty()) {
-    location += sep + std::string("msg=") + UrlEncode(msg);
-    sep = '&';
+    location += (location.find('?') == std::string::npos ? "?msg=" : "&msg=") + UrlEncode(msg);
   }
-  if (!err.empty()) location += sep + std::string("err=") + UrlEncode(err);
+  // The error text travels in a short-lived cookie, not the URL, so that a link cannot make
+  // the panel show text of someone else's choosing.
+  if (!err.empty()) {
+    res.set_header("Set-Cookie", std::string(kFlashCookie) + "=" + UrlEncode(err.substr(0, 1000)) +
+                                     "; Path=/admin; Max-Age=60; HttpOnly; SameSite=Strict");
+  }
   res.status = 303;
   res.set_header("Location", location);
 }

@@ -45,14 +45,16 @@ Result<std::pair<WebSessionRow, UserRow>> SessionFromRequest(WebContext* ctx,
                                                              const httplib::Request& req);
 
 // Writes a full page: the chrome (navigation, user, logout), a flash from ?msg= (a catalogue
-// key) or ?err= (text, escaped), then `body` (trusted markup built with Html).
+// key) or from RedirectTo's error (text, escaped, shown once), then `body` (trusted markup
+// built with Html).
 void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Request& req,
                std::string_view title, std::string_view active, const std::string& body,
                int status = 200);
 // A short page for a refusal or failure, in the chrome when there is a user.
 void ReplyPanelError(httplib::Response& res, int status, std::string_view message);
 
-// 303 to `location` (a path gpuq built). With `msg`, adds ?msg=KEY; with `err`, ?err=TEXT.
+// 303 to `location` (a path gpuq built). With `msg`, adds ?msg=KEY (a catalogue key); with
+// `err`, the next page shows that text once (carried in a short-lived cookie).
 void RedirectTo(httplib::Response& res, std::string location, std::string_view msg = {},
                 std::string_view err = {});
 

@@ -106,6 +106,11 @@ class PanelHttpTest(unittest.TestCase):
         self.assertIn('value="lots"', body)
         self.assertNotIn("<script>alert", body)
 
+    def test_a_link_cannot_make_the_panel_show_chosen_text(self):
+        body = self.admin.get("/admin?err=Your+account+is+locked&msg=Call+this+number")[2]
+        self.assertNotIn("account is locked", body)
+        self.assertNotIn("Call this number", body)
+
     def test_every_response_carries_the_security_headers(self):
         for path in ("/admin", "/admin/login", "/admin/static/panel.js", "/api/v1/tasks", "/healthz"):
             _, headers, _ = self.admin.get(path)

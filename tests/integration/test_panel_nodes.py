@@ -57,8 +57,10 @@ class PanelNodesTest(unittest.TestCase):
         self.assertEqual(self.panel.get(self.node_path)[2].count('class="plot"'), 2)
         status, headers, _ = self.panel.submit(self.node_path, {"action": "delete"})
         self.assertEqual(status, 303)
-        self.assertIn("live+run", headers["location"].replace("%20", "+"))
-        self.assertEqual(self.panel.get(self.node_path)[0], 200)
+        status, _, body = self.panel.get(headers["location"])
+        self.assertEqual(status, 200)  # still there
+        self.assertIn("has 1 live run(s)", body)
+        self.assertNotIn("has 1 live run(s)", self.panel.get(self.node_path)[2])  # shown once
         self.panel.submit("/admin/tasks/%d" % task, {"action": "cancel"})
         wait_for(lambda: self.task_status(task) == "cancelled", timeout=20, message="cancelled")
 
@@ -77,7 +79,7 @@ class PanelNodesTest(unittest.TestCase):
         # Editing after the start is refused.
         status, headers, _ = self.panel.get("/admin/tasks/%d/edit" % task)
         self.assertEqual(status, 303)
-        self.assertIn("err=", headers["location"])
+        self.assertIn("has already started", self.panel.get(headers["location"])[2])
         run = self.master.api("GET", "/api/v1/tasks/%d/runs" % task, token=self.token)[1][-1]["id"]
         want = "".join("%d\n" % i for i in range(1, 20001))
         full = wait_for(lambda: (lambda r: r if r[2] == want else None)(self.panel.get("/admin/runs/%d/log" % run)),
@@ -129,7 +131,7 @@ class PanelNodesTest(unittest.TestCase):
         self.assertIn(old, body)
         # A fingerprint other than the one shown is refused.
         status, headers, _ = self.panel.submit(self.node_path, {"action": "accept_key", "fingerprint": "SHA256:other"})
-        self.assertIn("err=", headers["location"])
+        self.assertIn("changed again", self.panel.get(headers["location"])[2])
         status, headers, _ = self.panel.submit(self.node_path, {"action": "accept_key", "fingerprint": new})
         self.assertIn("msg=msg.key_accepted", headers["location"])
         wait_for(lambda: self.master.nodes_by_name(self.token)["gpu-a"]["available"], timeout=20, message="back")
