@@ -4,6 +4,7 @@
 
 #include "web/api_routes.h"
 #include "web/http_util.h"
+#include "web/panel.h"
 
 namespace gpuq {
 
@@ -33,7 +34,12 @@ ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
   s.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                          {"X-Frame-Options", "DENY"},
                          {"Referrer-Policy", "no-referrer"},
-                         {"Cache-Control", "no-store"}});
+                         {"Cache-Control", "no-store"},
+                         // The panel's pages load only their own CSS and JS; no inline script.
+                         {"Content-Security-Policy",
+                          "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                          "form-action 'self'; frame-ancestors 'none'"}});
 
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     ReplyJson(res, 200, {{"status", "ok"}});
@@ -42,6 +48,7 @@ ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
   RegisterNodeRoutes(s, &ctx_);
   RegisterTaskRoutes(s, &ctx_);
   RegisterMetricsRoutes(s, &ctx_);
+  RegisterPanelRoutes(s, &ctx_);
 
   // Unknown routes under /api answer in the API's error shape.
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

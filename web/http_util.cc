@@ -6,6 +6,8 @@
 
 #include "master/secrets/token.h"
 #include "master/store/token_store.h"
+#include "web/panel.h"
+#include "web/session.h"
 
 namespace gpuq {
 
@@ -41,6 +43,20 @@ void ReplyError(httplib::Response& res, const Status& status) {
 Result<UserRow> AuthenticateRequest(WebContext* ctx, const httplib::Request& req) {
   std::string header = req.get_header_value("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
+  if (header.empty() && req.has_header("Cookie")) {
+    // The panel's session cookie. A request that changes something must also carry the
+    // session's CSRF token in X-CSRF-Token: a cookie alone is sent by any page's form.
+    Result<std::pair<WebSessionRow, UserRow>> session = SessionFromRequest(ctx, req);
+    if (session.ok()) {
+      const bool safe = req.method == "GET" || req.method == "HEAD";
+      if (!safe && !CsrfTokenMatches(session->first.csrf_token,
+                                     req.get_header_value("X-CSRF-Token"))) {
+        return Status::PermissionDenied("a request with the session cookie needs its CSRF token in X-CSRF-Token");
+      }
+      return session->second;
+    }
+    if (session.status().code() != ErrorCode::kUnauthenticated) return session.status();
+  }
   if (header.rfind(kBearer, 0) != 0) {
     return Status::Unauthenticated("authentication required: send Authorization: Bearer TOKEN");
   }

@@ -52,6 +52,8 @@ struct WebContext {
   const MasterMetrics* metrics = nullptr;  // the master's own timings, for /metrics
   // The master's data folder: run logs are read from DATA/logs/<run id>.log.
   std::string data_dir;
+  // The panel is served over TLS: its cookies are marked Secure.
+  bool tls = false;
 };
 
 }  // namespace gpuq

@@ -19,6 +19,7 @@
 #include "common/cluster_state.h"
 #include "master/app/link_manager.h"
 #include "master/app/node_events.h"
+#include "master/app/retention_job.h"
 #include "master/app/sched_source.h"
 #include "master/exec/executor.h"
 #include "master/node/ssh_transport.h"
@@ -30,6 +31,7 @@
 #include "master/store/database.h"
 #include "master/store/user_store.h"
 #include "web/api_server.h"
+#include "web/panel_settings.h"
 
 namespace gpuq {
 namespace {
@@ -175,11 +177,19 @@ int RunMaster(const MasterOptions& options) {
   if (!secrets.ok()) return fail(secrets.status());
   if (Status s = EnsureAdmin(db->get(), clock); !s.ok()) return fail(s);
 
+  // The panel's poll interval applies unless the command line, environment or config file
+  // chose one (those win, as for every other setting).
+  int probe_interval_ms = options.probe_interval_ms;
+  if (!options.probe_interval_given) {
+    std::string stored = SettingValue(db->get(), clock, kSettingPollIntervalMs);
+    if (ValidateWholeNumber(stored, 200, 60000).ok()) probe_interval_ms = std::stoi(stored);
+  }
+
   ClusterState cluster;
   SshTransport transport;
   NodeEvents events(db->get(), clock, &cluster);
   LinkOptions link_options;
-  link_options.probe_interval = std::chrono::milliseconds(options.probe_interval_ms);
+  link_options.probe_interval = std::chrono::milliseconds(probe_interval_ms);
   link_options.probe_timeout = std::chrono::milliseconds(options.probe_timeout_ms);
   link_options.connect_timeout = std::chrono::milliseconds(options.connect_timeout_ms);
   link_options.probe_account = kAdminName;
@@ -234,11 +244,14 @@ int RunMaster(const MasterOptions& options) {
   web.login_limiter = &login_limiter;
   web.metrics = &metrics;
   web.data_dir = options.data_dir;
+  web.tls = !options.tls_cert.empty();  // panel cookies are then marked Secure
   ApiServer server(web, TlsFiles{options.tls_cert, options.tls_key});
   if (Status s = server.Bind(host, port); !s.ok()) return fail(s);
   if (Status s = links.StartAll(); !s.ok()) return fail(s);
   executor.Start();  // reconciles every live run as its node's link connects
   scheduler.Start();
+  RetentionJob retention(db->get(), clock, options.data_dir);  // the panel's retention setting
+  retention.Start();
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -250,6 +263,7 @@ int RunMaster(const MasterOptions& options) {
                options.tls_cert.empty() ? "http" : "https", host, port, options.data_dir);
   server.Run();
 
+  retention.Stop();
   scheduler.Stop();
   executor.Stop();
   links.StopAll();

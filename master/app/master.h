@@ -10,6 +10,9 @@ struct MasterOptions {
   std::string listen = "0.0.0.0:8000";  // HOST:PORT
   std::string data_dir = "./gpuq-data";
   int probe_interval_ms = 1000;
+  // Whether a flag, GPUQ_PROBE_INTERVAL_MS or the config file set probe_interval_ms; if not,
+  // the panel's poll interval setting (settings table) applies.
+  bool probe_interval_given = false;
   int probe_timeout_ms = 5000;
   int connect_timeout_ms = 5000;
   int kill_grace_ms = 10000;   // cancel and time limits: TERM, then KILL after this

@@ -148,6 +148,7 @@ Result<MasterOptions> ResolveMasterOptions(const std::map<std::string, std::stri
     if (!s.ok()) {
       return Status::InvalidArgument(s.message() + " (from " + source + ")", setting.name);
     }
+    if (std::string_view(setting.name) == "probe_interval_ms") options.probe_interval_given = true;
   }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     const char* missing = options.tls_cert.empty() ? "tls_cert" : "tls_key";

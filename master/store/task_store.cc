@@ -216,6 +216,9 @@ Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
     if (!filter.statuses.empty()) add("t.status IN (SELECT value FROM json_each(?))");
     if (filter.user) add("t.user_id = ?");
     if (filter.before_id) add("t.id < ?");
+    if (!filter.run_node.empty()) {
+      add("(t.node = ? OR t.id IN (SELECT task_id FROM runs WHERE node_name = ?))");
+    }
     sql += where + " ORDER BY t.id DESC LIMIT ?";
     Result<Statement> stmt = conn.Prepare(sql);
     if (!stmt.ok()) return stmt.status();
@@ -227,6 +230,10 @@ Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
     }
     if (filter.user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, filter.user->value));
     if (filter.before_id) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, filter.before_id->value));
+    if (!filter.run_node.empty()) {
+      GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
+      GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
+    }
     GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, std::clamp(filter.limit, 1, kMaxListLimit)));
     std::vector<TaskRow> rows;
     for (;;) {
@@ -306,6 +313,75 @@ Result<CancelOutcome> TaskStore::Cancel(TaskId id) {
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(now, now, id));
     GPUQ_RETURN_IF_ERROR(stmt->Run());
     return pending ? CancelOutcome::kEnded : CancelOutcome::kKillRequested;
+  });
+}
+
+namespace {
+
+// Runs a SELECT of kSelect's columns with an optional user id bound first, then the limit.
+Result<std::vector<TaskRow>> ListTasks(Connection& conn, const std::string& sql,
+                                       std::optional<UserId> user, int limit) {
+  Result<Statement> stmt = conn.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  int index = 0;
+  if (user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, user->value));
+  GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, std::clamp(limit, 1, TaskStore::kMaxListLimit)));
+  std::vector<TaskRow> rows;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Result<TaskRow> task = ReadTaskRow(*stmt);
+    if (!task.ok()) return task.status();
+    rows.push_back(std::move(*task));
+  }
+  return rows;
+}
+
+}  // namespace
+
+Result<std::vector<TaskRow>> TaskStore::QueueHead(int limit, std::optional<UserId> user) {
+  // Queued before held: a held task is not waiting for GPUs. Each status is one index range.
+  std::string sql = std::string(kSelect) + " WHERE t.status = 'queued'" +
+                    (user ? " AND t.user_id = ?1" : "") +
+                    " ORDER BY t.priority DESC, t.id LIMIT ?" + (user ? "2" : "1");
+  std::string held = std::string(kSelect) + " WHERE t.status = 'held'" +
+                     (user ? " AND t.user_id = ?1" : "") + " ORDER BY t.id LIMIT ?" +
+                     (user ? "2" : "1");
+  return db_->WithLock([&](Connection& conn) -> Result<std::vector<TaskRow>> {
+    Result<std::vector<TaskRow>> queued = ListTasks(conn, sql, user, limit);
+    if (!queued.ok() || static_cast<int>(queued->size()) >= limit) return queued;
+    Result<std::vector<TaskRow>> rest =
+        ListTasks(conn, held, user, limit - static_cast<int>(queued->size()));
+    if (!rest.ok()) return rest.status();
+    for (TaskRow& row : *rest) queued->push_back(std::move(row));
+    return queued;
+  });
+}
+
+Result<std::vector<TaskRow>> TaskStore::RecentEnds(int limit, std::optional<UserId> user) {
+  std::string sql = std::string(kSelect) + " WHERE t.ended_at IS NOT NULL" +
+                    (user ? " AND t.user_id = ?1" : "") + " ORDER BY t.ended_at DESC LIMIT ?" +
+                    (user ? "2" : "1");
+  return db_->WithLock([&](Connection& conn) { return ListTasks(conn, sql, user, limit); });
+}
+
+Result<std::map<TaskStatus, int64_t>> TaskStore::CountByStatus(std::optional<UserId> user) {
+  return db_->WithLock([&](Connection& conn) -> Result<std::map<TaskStatus, int64_t>> {
+    Result<Statement> stmt =
+        conn.Prepare(user ? "SELECT status, COUNT(*) FROM tasks WHERE user_id = ? GROUP BY status"
+                          : "SELECT status, COUNT(*) FROM tasks GROUP BY status");
+    if (!stmt.ok()) return stmt.status();
+    if (user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(1, user->value));
+    std::map<TaskStatus, int64_t> counts;
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::optional<TaskStatus> status = ParseTaskStatus(stmt->ColumnText(0));
+      if (status) counts[*status] = stmt->ColumnInt64(1);
+    }
+    return counts;
   });
 }
 

@@ -1,6 +1,7 @@
 #ifndef GPUQ_MASTER_STORE_TASK_STORE_H_
 #define GPUQ_MASTER_STORE_TASK_STORE_H_
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,8 @@ struct TaskFilter {
   std::optional<UserId> user;        // empty = every user's
   int limit = 1000;                  // clamped to 1..TaskStore::kMaxListLimit
   std::optional<TaskId> before_id;   // only tasks older than this one (to page back)
+  // "" = any; else only tasks bound to this node or with a run on it.
+  std::string run_node;
 };
 
 // What Cancel did.
@@ -91,6 +94,15 @@ class TaskStore {
   // the caller must tell the master. Errors: NotFound; FailedPrecondition "task 7 already
   // ended (succeeded)".
   Result<CancelOutcome> Cancel(TaskId id);
+
+  // ---- The panel's dashboard: each a bounded read (LIMIT), whatever the queue length ----
+  // Held and queued tasks in the order the scheduler considers them (priority, then age),
+  // at most `limit`; only `user`'s when given.
+  Result<std::vector<TaskRow>> QueueHead(int limit, std::optional<UserId> user);
+  // Ended tasks, latest end first, at most `limit`; only `user`'s when given.
+  Result<std::vector<TaskRow>> RecentEnds(int limit, std::optional<UserId> user);
+  // How many tasks are in each status; only `user`'s when given.
+  Result<std::map<TaskStatus, int64_t>> CountByStatus(std::optional<UserId> user);
 
  private:
   Database* db_;

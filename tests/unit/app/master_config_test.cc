@@ -38,6 +38,14 @@ TEST(MasterConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
   EXPECT_EQ(o->probe_timeout_ms, 5000);  // default
 }
 
+// The panel's poll interval setting applies only when no flag, env or file chose one.
+TEST(MasterConfigTest, RecordsWhetherTheProbeIntervalWasGiven) {
+  EXPECT_FALSE(ResolveMasterOptions({}, {}, {})->probe_interval_given);
+  EXPECT_TRUE(ResolveMasterOptions({}, {}, {{"probe_interval_ms", "700"}})->probe_interval_given);
+  EXPECT_TRUE(ResolveMasterOptions({}, {{"GPUQ_PROBE_INTERVAL_MS", "700"}}, {})->probe_interval_given);
+  EXPECT_TRUE(ResolveMasterOptions({{"probe_interval_ms", "1000"}}, {}, {})->probe_interval_given);
+}
+
 TEST(MasterConfigTest, BadValuesNameSettingAndSource) {
   auto o = ResolveMasterOptions({}, {{"GPUQ_PROBE_INTERVAL_MS", "fast"}}, {});
   ASSERT_FALSE(o.ok());

@@ -1,0 +1,58 @@
+#include "web/panel_settings.h"
+
+#include <charconv>
+
+#include "common/node_validation.h"
+#include "master/store/settings_store.h"
+
+namespace gpuq {
+namespace {
+
+std::vector<SettingsSection>& Sections() {
+  static std::vector<SettingsSection> sections = [] {
+    std::vector<SettingsSection> s;
+    s.push_back(
+        {"probing",
+         "settings.probing",
+         {{kSettingProbeDefault, "settings.probe_default", "settings.probe_default_help",
+           "nvidia-smi", [](std::string_view v) { return ValidateProbe(v); }},
+          {kSettingPollIntervalMs, "settings.poll_interval", "settings.poll_interval_help", "1000",
+           [](std::string_view v) { return ValidateWholeNumber(v, 200, 60000); }}}});
+    s.push_back({"retention",
+                 "settings.retention",
+                 {{kSettingRetentionDays, "settings.retention_days", "settings.retention_help", "0",
+                   [](std::string_view v) { return ValidateWholeNumber(v, 0, 3650); }}}});
+    return s;
+  }();
+  return sections;
+}
+
+}  // namespace
+
+const std::vector<SettingsSection>& SettingsSections() { return Sections(); }
+
+void AddSettingsSection(SettingsSection section) { Sections().push_back(std::move(section)); }
+
+Status ValidateWholeNumber(std::string_view text, int64_t min, int64_t max) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    return Status::InvalidArgument("must be a whole number from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
+  }
+  return Status::Ok();
+}
+
+std::string SettingValue(Database* db, Clock* clock, std::string_view key) {
+  for (const SettingsSection& section : SettingsSections()) {
+    for (const SettingField& field : section.fields) {
+      if (field.key != key) continue;
+      Result<std::optional<std::string>> stored = SettingsStore(db, clock).Get(key);
+      if (stored.ok() && stored->has_value()) return **stored;
+      return field.default_value;
+    }
+  }
+  return "";
+}
+
+}  // namespace gpuq
