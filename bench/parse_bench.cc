@@ -102,9 +102,8 @@ BENCHMARK(BM_ParseMemMib);
 void BM_ParseCsvQueue_1000Rows(benchmark::State& state) {
   std::string text = "task_id,task_name,command,work_dir,n_gpus,execution,notify\n";
   for (int i = 0; i < 1000; ++i) {
-    text += std::to_string(i) + ",run" + std::to_string(i) +
-            ",\"python train.py --seed " + std::to_string(i) + "\",/home/alice/exp," +
-            std::to_string(1 + i % 4) + ",Yes,No\n";
+    text += std::to_string(i) + ",run" + std::to_string(i) + ",\"python train.py --seed " +
+            std::to_string(i) + "\",/home/alice/exp," + std::to_string(1 + i % 4) + ",Yes,No\n";
   }
   for (auto _ : state) {
     auto tasks = gpuq::ParseCsvQueue(text);

@@ -111,7 +111,7 @@ inline std::vector<TaskRequest> MakeQueue(Load load, uint64_t seed = 7, int size
       if (rng.Below(100) == 0) t.gpu_ids = {0, 1, 2, 3};
       if (rng.Below(20) == 0) t.prefer_gpus = {7, 6};
       if (rng.Below(200) == 0) t.gpus = 0;  // CPU-only
-      if (t.gpus == 0) {  // what a CPU-only task may not ask for
+      if (t.gpus == 0) {                    // what a CPU-only task may not ask for
         t.mem_mib = 0;
         t.util_pct = 0;
         t.exclusive = t.share = false;
