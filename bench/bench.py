@@ -40,14 +40,18 @@ def build_dir():
 def run_google_benchmark(name, quick):
     exe = build_dir() / "bench" / name
     args = [str(exe), "--benchmark_format=json", "--benchmark_repetitions=%d" % (3 if quick else 10),
-            "--benchmark_report_aggregates_only=true"]
+            "--benchmark_report_aggregates_only=true",
+            "--benchmark_min_time=%s" % ("0.05" if quick else "0.5")]
     out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          check=True, timeout=300).stdout
+    # CPU time is the figure: on a machine busy with other work, wall time also counts the
+    # time the benchmark waited for a core.
     medians = {}
     for b in json.loads(out)["benchmarks"]:
         if b.get("aggregate_name") == "median":
-            ms = b["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
-            medians[b["run_name"]] = {"median_ms": round(ms, 4),
+            scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
+            medians[b["run_name"]] = {"median_cpu_ms": round(b["cpu_time"] * scale, 4),
+                                      "median_real_ms": round(b["real_time"] * scale, 4),
                                       **{k: b[k] for k in ("placed",) if k in b}}
     return medians
 
@@ -59,10 +63,10 @@ def micro_rows(quick, raw):
     rows = []
     for case, what in (("Busy", "all 800 GPUs held"), ("Mixed", "half held, mixed queue"),
                        ("Idle", "idle cluster, 800 placements")):
-        ms = policy["BM_SchedulePass_" + case]["median_ms"]
+        ms = policy["BM_SchedulePass_" + case]["median_cpu_ms"]
         rows.append(row("policy pass, 10 000 tasks x 100 nodes x 8 GPUs (%s)" % what,
-                        "%.2f ms" % ms, "< 5 ms", ms < 5, policy["BM_SchedulePass_" + case]))
-    digest = parse["BM_DigestProbe_8xH100"]["median_ms"] * 1000
+                        "%.2f ms CPU" % ms, "< 5 ms", ms < 5, policy["BM_SchedulePass_" + case]))
+    digest = parse["BM_DigestProbe_8xH100"]["median_cpu_ms"] * 1000
     rows.append(row("parse one probe of 8 GPUs (nvidia-smi x2 + ps)", "%.1f us" % digest, "-",
                     None, parse["BM_DigestProbe_8xH100"]))
     return rows
@@ -97,9 +101,12 @@ def throughput_rows(size, raw):
     r = w.throughput(size["throughput_tasks"])
     raw["throughput"] = r
     ok = r["tasks_per_s"] >= 200 and r["not_exactly_once"] == 0
+    # The simulated nodes share this machine's cores with the master: their shell work per
+    # task (sshd, the remote side's sh, the task's bash -l) is what runs out first here.
+    note = "master %.1f ms CPU per task" % r["master_cpu_ms_per_task"]
     return [row("%d one-GPU true tasks on 8 nodes x 8 GPUs" % r["tasks"],
                 "%.0f tasks/s, %d not exactly once" % (r["tasks_per_s"], r["not_exactly_once"]),
-                ">= 200 tasks/s, each once", ok, r, key="throughput")]
+                ">= 200 tasks/s, each once", ok, r, note=note, key="throughput")]
 
 
 def polling_rows(size, raw):

@@ -120,6 +120,7 @@ def throughput(tasks, nodes=8, gpus=8):
     with marks_folder() as marks, cluster_and_master(nodes, gpus) as (cluster, master, token):
         csv = "task_name,command,n_gpus\n" + "".join(
             't%d,"date +%%s.%%N >> %s/$GPUQ_TASK_ID",1\n' % (i, marks) for i in range(tasks))
+        cpu0 = cpu_seconds(master.proc.pid)
         t0 = time.time()
         status, created = master.api("POST", "/api/v1/tasks/import", raw_body=csv.encode(),
                                      token=token)
@@ -129,6 +130,7 @@ def throughput(tasks, nodes=8, gpus=8):
         ids = [t["id"] for t in created]
         wait_for(lambda: len(list_tasks(master, token, "&status=" + ",".join(ENDED))) >= tasks,
                  timeout=60 + tasks / 10, interval=0.2, message="every task to end")
+        master_cpu_s = cpu_seconds(master.proc.pid) - cpu0
         listed = {t["id"]: t for t in list_tasks(master, token)}
         stamps = {i: read_stamps(marks / str(i)) if (marks / str(i)).exists() else []
                   for i in ids}
@@ -138,6 +140,8 @@ def throughput(tasks, nodes=8, gpus=8):
     return {"tasks": tasks, "nodes": nodes, "gpus_per_node": gpus,
             "import_s": round(import_s, 3), "seconds": round(last_end - t0, 3),
             "tasks_per_s": round(tasks / (last_end - t0), 1),
+            # Includes the waiting loop's list requests, so slightly more than scheduling.
+            "master_cpu_ms_per_task": round(1000 * master_cpu_s / tasks, 2),
             "not_exactly_once": len(not_once), "examples_not_once": not_once[:5]}
 
 
