@@ -181,8 +181,7 @@ COMPARE = {
     "throughput": lambda s, g: (s["throughput"]["jobs_per_s"], g["throughput"]["tasks_per_s"],
                                 "/s", True),
     "idle_rss": lambda s, g: (s["slurmctld_idle_rss_mib"], g["api"]["idle_rss_mib"], "MB", False),
-    "rss_after": lambda s, g: (s["slurmctld_rss_after_mib"], g["api"]["rss_after_tasks_mib"],
-                               "MB", False),
+    # sbatch one job at a time (default setting only), extrapolated to 10 000.
     "submissions": lambda s, g: (s.get("sbatch_s_per_10000"), g["api"]["submit_s_per_10000"],
                                  "s/10k", False),
 }
