@@ -61,24 +61,14 @@ std::string Plural(size_t n, const char* one, const char* many) {
   return std::to_string(n) + (n == 1 ? one : many);
 }
 
-std::string DescribeReservation(const Reservation& r) {
-  return "node " + r.node_name + " gpus " + policy_internal::JoinInts(r.gpu_indices);
+// True when GpuPasses(gpu, task, ..., nullptr) is surely false, judged from two fields: the
+// scans over every GPU call it for the few GPUs that might pass.
+inline bool SurelyFails(const GpuState& gpu, const TaskContext& task) {
+  return !gpu.healthy || (gpu.holders > 0 && (!task.sharing || !gpu.all_holders_share));
 }
 
-// (level, passing GPUs) of a node for a task; higher is closer to fitting. Levels: 0 fails
-// a node filter, 1 no eligible GPU, 2 too few eligible GPUs, 3 enough eligible GPUs.
-std::pair<int, int> Closeness(const NodeState& node, const TaskContext& task,
-                              const PolicyOptions& options) {
-  const TaskRequest& t = *task.task;
-  if (!policy_internal::NodePasses(node, options, nullptr) || t.gpus <= 0) return {0, 0};
-  int eligible = 0;
-  int passing = 0;
-  for (const GpuState& gpu : node.gpus) {
-    if (!policy_internal::GpuEligible(gpu, t)) continue;
-    ++eligible;
-    if (policy_internal::GpuPasses(gpu, task, options, nullptr)) ++passing;
-  }
-  return {eligible == 0 ? 1 : eligible < t.gpus ? 2 : 3, passing};
+std::string DescribeReservation(const Reservation& r) {
+  return "node " + r.node_name + " gpus " + policy_internal::JoinInts(r.gpu_indices);
 }
 
 // One scheduling pass over an immutable snapshot.
@@ -100,16 +90,36 @@ class Pass {
     std::vector<size_t> gpus;  // positions in node->gpus
   };
 
+  // Which GPUs pass a task's model and gpu_ids constraints: flags per GPU of each node
+  // (nodes_ order) and their count per node. Judged once per pass for each distinct pair,
+  // since matching model names is the costliest part of judging a GPU.
+  struct Eligibility {
+    std::vector<std::vector<char>> gpu;
+    std::vector<int> count;
+  };
+  // nullptr when the task has neither constraint (every GPU is eligible).
+  const Eligibility* EligibilityOf(const TaskRequest& task);
+  // (level, passing GPUs) of a node for a task; higher is closer to fitting. Levels: 0
+  // fails a node filter, 1 no eligible GPU, 2 too few eligible GPUs, 3 enough eligible
+  // GPUs. A node that cannot be closer than `beat` may answer {-1, -1} without judging its
+  // GPUs (FindClosest keeps the first of equals, so only "closer" matters).
+  // `e` is EligibilityOf(*task.task), looked up once by the caller.
+  std::pair<int, int> Closeness(const NodeState& node, const TaskContext& task,
+                                const Eligibility* e, std::pair<int, int> beat = {-1, -1});
   std::optional<std::string> CapReason(const TaskRequest& task) const;
   // The best fit, or with `any` the first node found that fits (no GPUs chosen).
-  std::optional<Fit> FindFit(const TaskContext& task, bool any = false);
+  // `signature` (optional) names the task's class and needs (see passing_): counts of
+  // passing GPUs are then reused from earlier tasks of the same signature for the nodes
+  // that got no placement since.
+  std::optional<Fit> FindFit(const TaskContext& task, bool any = false,
+                             const void* signature = nullptr);
   std::vector<size_t> ChooseGpus(const NodeState& node, const TaskContext& task);
   // Sets failure.closest, considered and version for `task`.
   void FindClosest(const TaskContext& task, Failure& failure);
   // The task is blocked by the reservation only: it would fit without it.
   bool FitsIgnoringReservation(const TaskContext& task);
   std::string Explain(const TaskContext& task, const Failure& failure);
-  std::string ExplainNode(const NodeState& node, const TaskContext& task) const;
+  std::string ExplainNode(const NodeState& node, const TaskContext& task);
   std::string HeldBackReason(const Reservation& r) const;
   void Apply(const TaskContext& task, const Fit& fit, Decision& decision);
 
@@ -128,8 +138,58 @@ class Pass {
     std::string why;
   };
   std::map<std::tuple<const void*, int, int64_t, int>, CachedReason> reasons_;
+  std::map<std::pair<std::string, std::vector<int>>, Eligibility> eligibility_;
+  // Passing GPUs per node for tasks of one signature (class, mem_mib, util_pct, whether the
+  // reservation exists: all that GpuPasses reads of a task), with the node's version when
+  // counted. A node's GPUs change only when it gets a placement (node_version_).
+  struct PassingCounts {
+    std::vector<uint64_t> version;  // 0 = not counted
+    std::vector<int> passing;
+  };
+  std::map<std::tuple<const void*, int64_t, int, bool>, PassingCounts> passing_;
+  std::vector<uint64_t> node_version_ = std::vector<uint64_t>(nodes_.size(), 1);
   uint64_t version_ = 0;
 };
+
+const Pass::Eligibility* Pass::EligibilityOf(const TaskRequest& t) {
+  if (t.gpu_model.empty() && t.gpu_ids.empty()) return nullptr;
+  auto [it, added] = eligibility_.try_emplace({t.gpu_model, t.gpu_ids});
+  Eligibility& e = it->second;
+  if (added) {
+    for (const NodeState& node : nodes_) {
+      std::vector<char>& flags = e.gpu.emplace_back(node.gpus.size(), 0);
+      int count = 0;
+      for (size_t i = 0; i < node.gpus.size(); ++i) {
+        flags[i] = policy_internal::GpuEligible(node.gpus[i], t);
+        count += flags[i];
+      }
+      e.count.push_back(count);
+    }
+  }
+  return &e;
+}
+
+std::pair<int, int> Pass::Closeness(const NodeState& node, const TaskContext& task,
+                                    const Eligibility* e, std::pair<int, int> beat) {
+  const TaskRequest& t = *task.task;
+  if (!policy_internal::NodePasses(node, options_, nullptr) || t.gpus <= 0) return {0, 0};
+  const size_t n = static_cast<size_t>(&node - nodes_.data());
+  const int eligible = e ? e->count[n] : static_cast<int>(node.gpus.size());
+  const int level = eligible == 0 ? 1 : eligible < t.gpus ? 2 : 3;
+  // A GPU that passes for a task that does not share is healthy and held by no run, so
+  // unheld_healthy bounds `passing` (and settles it when it is 0).
+  const int most = task.sharing ? eligible : std::min(eligible, node.unheld_healthy);
+  if (most == 0) return {level, 0};
+  if (std::pair<int, int>{level, most} <= beat) return {-1, -1};
+  int passing = 0;
+  for (size_t i = 0; i < node.gpus.size(); ++i) {
+    if ((!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
+        policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr)) {
+      ++passing;
+    }
+  }
+  return {level, passing};
+}
 
 std::optional<std::string> Pass::CapReason(const TaskRequest& task) const {
   if (options_.max_running_total > 0 && running_total_ >= options_.max_running_total) {
@@ -146,7 +206,7 @@ std::optional<std::string> Pass::CapReason(const TaskRequest& task) const {
   return std::nullopt;
 }
 
-std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any) {
+std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any, const void* signature) {
   const TaskRequest& t = *task.task;
   NodeState* best = nullptr;
   if (t.gpus == 0) {
@@ -159,16 +219,35 @@ std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any) {
     return Fit{best, {}};
   }
   int best_left = INT_MAX;
-  for (NodeState& node : nodes_) {
+  const Eligibility* e = EligibilityOf(t);
+  PassingCounts* counts = nullptr;
+  if (signature != nullptr) {
+    counts = &passing_[{signature, t.mem_mib, t.util_pct, reservation_.has_value()}];
+    if (counts->version.empty()) {
+      counts->version.assign(nodes_.size(), 0);
+      counts->passing.assign(nodes_.size(), 0);
+    }
+  }
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    NodeState& node = nodes_[n];
     if (node.gpus.size() < static_cast<size_t>(t.gpus)) continue;
     if (!task.sharing && node.unheld_healthy < t.gpus) continue;
+    if (e && e->count[n] < t.gpus) continue;
     if (!policy_internal::NodeMatches(*node.view, t)) continue;
     if (!policy_internal::NodePasses(node, options_, nullptr)) continue;
     int passing = 0;
-    for (const GpuState& gpu : node.gpus) {
-      if (policy_internal::GpuEligible(gpu, t) &&
-          policy_internal::GpuPasses(gpu, task, options_, nullptr)) {
-        ++passing;
+    if (counts != nullptr && counts->version[n] == node_version_[n]) {
+      passing = counts->passing[n];
+    } else {
+      for (size_t i = 0; i < node.gpus.size(); ++i) {
+        if ((!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
+            policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr)) {
+          ++passing;
+        }
+      }
+      if (counts != nullptr) {
+        counts->version[n] = node_version_[n];
+        counts->passing[n] = passing;
       }
     }
     if (passing >= t.gpus && passing - t.gpus < best_left) {
@@ -211,10 +290,10 @@ std::vector<size_t> Pass::ChooseGpus(const NodeState& node, const TaskContext& t
   return chosen;
 }
 
-std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task) const {
+std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task) {
   const TaskRequest& t = *task.task;
   const NodeView& v = *node.view;
-  auto [level, passing] = Closeness(node, task, options_);
+  auto [level, passing] = Closeness(node, task, EligibilityOf(t));
   std::string why;
   if (level == 0) {
     policy_internal::NodePasses(node, options_, &why);
@@ -235,10 +314,12 @@ std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task) co
   size_t failing = 0;
   for (const GpuState& gpu : node.gpus) {
     if (!policy_internal::GpuEligible(gpu, t)) continue;
+    // Past the listed ones only the count matters: do not build their text.
     std::string gpu_why;
-    if (policy_internal::GpuPasses(gpu, task, options_, &gpu_why)) continue;
+    bool list = listed < kMaxListedGpuReasons;
+    if (policy_internal::GpuPasses(gpu, task, options_, list ? &gpu_why : nullptr)) continue;
     ++failing;
-    if (listed < kMaxListedGpuReasons) {
+    if (list) {
       if (listed > 0) why += "; ";
       why += gpu_why;
       ++listed;
@@ -254,10 +335,11 @@ void Pass::FindClosest(const TaskContext& task, Failure& failure) {
   failure.closest = nullptr;
   failure.considered = 0;
   failure.version = version_;
+  const Eligibility* e = EligibilityOf(*task.task);
   for (const NodeState& node : nodes_) {
     if (!policy_internal::NodeMatches(*node.view, *task.task)) continue;
     ++failure.considered;
-    std::pair<int, int> c = Closeness(node, task, options_);
+    std::pair<int, int> c = Closeness(node, task, e, best);
     if (c > best) {
       best = c;
       failure.closest = &node;
@@ -305,6 +387,7 @@ void Pass::Apply(const TaskContext& task, const Fit& fit, Decision& decision) {
   }
   std::sort(p.gpu_indices.begin(), p.gpu_indices.end());
   ++fit.node->running;
+  ++node_version_[static_cast<size_t>(fit.node - nodes_.data())];
   ++running_total_;
   ++running_per_user_[t.user];
   ++version_;
@@ -313,14 +396,18 @@ void Pass::Apply(const TaskContext& task, const Fit& fit, Decision& decision) {
 
 Decision Pass::Run(std::span<const TaskRequest> queue) {
   Decision decision;
+  // Reasons are gathered in queue order and put into the map in id order at the end: each
+  // insertion then lands at the end of the tree without a search.
+  std::vector<std::pair<TaskId, std::string>> waiting;
+  waiting.reserve(queue.size());
   for (size_t i : OrderQueue(snapshot_, queue)) {
     const TaskRequest& t = queue[i];
     if (std::optional<std::string> never = never_fits_.Reason(t)) {
-      decision.waiting_reasons[t.id] = "can never run: " + *never;
+      waiting.emplace_back(t.id, "can never run: " + *never);
       continue;
     }
     if (std::optional<std::string> cap = CapReason(t)) {
-      decision.waiting_reasons[t.id] = std::move(*cap);
+      waiting.emplace_back(t.id, std::move(*cap));
       continue;
     }
     const Reservation* reservation = reservation_ ? &*reservation_ : nullptr;
@@ -336,7 +423,7 @@ Decision Pass::Run(std::span<const TaskRequest> queue) {
         // smaller task cannot hold this one.
         if (smaller->version != version_ ||
             (smaller->closest != nullptr &&
-             Closeness(*smaller->closest, task, options_).first < 3)) {
+             Closeness(*smaller->closest, task, EligibilityOf(t)).first < 3)) {
           FindClosest(task, *smaller);
         }
         Failure f = *smaller;
@@ -344,10 +431,10 @@ Decision Pass::Run(std::span<const TaskRequest> queue) {
         if (f.held_back) f.held_back = FitsIgnoringReservation(task);
         cached = {version_, Explain(task, f)};
       }
-      decision.waiting_reasons[t.id] = cached.why;
+      waiting.emplace_back(t.id, cached.why);
       continue;
     }
-    if (std::optional<Fit> fit = FindFit(task)) {
+    if (std::optional<Fit> fit = FindFit(task, /*any=*/false, &failures)) {
       Apply(task, *fit, decision);
       continue;
     }
@@ -372,7 +459,12 @@ Decision Pass::Run(std::span<const TaskRequest> queue) {
         }
       }
     }
-    decision.waiting_reasons[t.id] = std::move(why);
+    waiting.emplace_back(t.id, std::move(why));
+  }
+  std::sort(waiting.begin(), waiting.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [id, why] : waiting) {
+    decision.waiting_reasons.emplace_hint(decision.waiting_reasons.end(), id, std::move(why));
   }
   decision.reservation = std::move(reservation_);
   return decision;

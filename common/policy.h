@@ -100,8 +100,12 @@
 // the closest node found for its class since the last placement (looked up again when that
 // node cannot hold it), so it may name a node other than the very closest; identical
 // tasks reuse the reason until the next placement. Placements never depend on this.
-// Never-fits is answered from a per-class capacity summary. The cost of a pass is about
-// O(placements x GPUs + failing classes x GPUs + queue x log).
+// Never-fits is answered from a per-class capacity summary. Model and gpu_ids matches are
+// judged once per pass for each distinct pair; a node's count of passing GPUs is reused
+// for tasks with the same class and needs until the node gets a placement; looking for the
+// closest node skips nodes that cannot be closer without judging their GPUs. The cost of a
+// pass is about O(placements x GPUs + failing classes x GPUs + queue x log); bench/
+// policy_bench measures it (10 000 tasks, 100 nodes x 8 GPUs).
 
 #include <cstdint>
 #include <map>

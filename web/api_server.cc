@@ -29,6 +29,9 @@ ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   s.set_keep_alive_max_count(1000);
+  // A reply goes out in two writes (headers, body): with Nagle's algorithm the second waits
+  // for the client's delayed ACK, 40 ms per request on a kept-alive connection.
+  s.set_tcp_nodelay(true);
   s.set_read_timeout(30, 0);
   s.set_payload_max_length(16 << 20);
   s.set_default_headers({{"X-Content-Type-Options", "nosniff"},

@@ -1,6 +1,7 @@
 #include "master/app/master.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -152,6 +153,10 @@ class Actions final : public MasterActions {
 }  // namespace
 
 int RunMaster(const MasterOptions& options) {
+  // glibc gives threads that allocate at once their own heap arenas (up to 8 per core) and
+  // keeps each at its peak: after a few task lists of 2 000 tasks the master held 91 MB.
+  // Two arenas keep it near 30 MB, and the HTTP threads do not contend enough to notice.
+  mallopt(M_ARENA_MAX, 2);
   // Signals are taken by one waiting thread; every other thread inherits the block.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -36,8 +36,15 @@ void Scheduler::Loop() {
   while (!stop_) {
     woken_ = false;
     lock.unlock();
+    auto start = std::chrono::steady_clock::now();
     RunOnce();
+    auto took = std::chrono::steady_clock::now() - start;
     lock.lock();
+    // Under a storm of wakes (thousands of submissions) passes would run back to back, each
+    // reading the whole queue while the API waits for the database: after a pass that took
+    // T, the next starts no sooner than T later. An idle master's pass takes about a
+    // millisecond, so a lone event is still acted on at once.
+    wake_.wait_for(lock, took, [&] { return stop_; });
     wake_.wait_for(lock, tick_, [&] { return stop_ || woken_; });
   }
 }
