@@ -129,6 +129,15 @@ class TlsTest(unittest.TestCase):
         r = self.master.cli("nodes", env={"GPUQ_TOKEN": token, "GPUQ_CA_CERT": str(self.cert)})
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_panel_cookies_are_secure_over_https(self):
+        with urllib.request.urlopen(self.master.url + "/admin/login", timeout=10,
+                                    context=self.master.ssl_context) as r:
+            cookies = r.headers.get_all("Set-Cookie") or []
+        self.assertTrue(cookies)
+        for cookie in cookies:
+            self.assertIn("; Secure", cookie)
+            self.assertIn("HttpOnly", cookie)
+
     def test_cli_refuses_a_certificate_it_does_not_trust(self):
         r = self.master.cli("nodes", env={"GPUQ_TOKEN": "x"})
         self.assertNotEqual(r.returncode, 0)
