@@ -57,6 +57,8 @@ ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && req.path.rfind("/api/", 0) == 0 && res.body.empty()) {
       ReplyError(res, Status::NotFound("no route " + req.method + " " + req.path));
+    } else if (res.status == 404 && req.path.rfind("/admin", 0) == 0 && res.body.empty()) {
+      ReplyPanelError(res, 404, "No such page.");
     }
   });
   s.set_exception_handler(

@@ -206,7 +206,7 @@ Result<TaskRow> TaskStore::Get(TaskId id) {
 
 Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
   return db_->WithLock([&](Connection& conn) -> Result<std::vector<TaskRow>> {
-    // One SQL text per combination of filters (at most 8, each cached), so every variant
+    // One SQL text per combination of filters (at most 16, each cached), so every variant
     // gets the plan that fits it.
     std::string sql(kSelect);
     std::string where;

@@ -125,12 +125,16 @@ try {
   });
 
   await step("add a task and watch it go queued -> running -> succeeded", async () => {
+    // It waits for a first task (after=), so the page sees it queued before it runs.
+    const first = await submitTask(page, { name: "first", command: "sleep 3", gpus: "1" });
     taskId = await submitTask(page, {
       name: "<b>browser</b> task",
       command: "echo first-line; sleep 2; for i in 1 2 3; do echo line-$i; done; echo gpus=$CUDA_VISIBLE_DEVICES",
       gpus: "1",
+      after: String(first),
     });
-    const seen = await watchStatus(page, "succeeded", 30000);
+    const seen = await watchStatus(page, "succeeded", 40000);
+    assert.equal(seen[0], "queued", `first seen: ${seen.join(" -> ")}`);
     assert.ok(seen.includes("running"), `never saw running: ${seen.join(" -> ")}`);
     assert.equal(await page.locator("h1").first().textContent(), `#${taskId} <b>browser</b> task`);
   });

@@ -106,6 +106,12 @@ class PanelHttpTest(unittest.TestCase):
         self.assertIn('value="lots"', body)
         self.assertNotIn("<script>alert", body)
 
+    def test_an_unknown_panel_page_is_a_404_page(self):
+        status, headers, body = self.admin.get("/admin/no-such-page")
+        self.assertEqual(status, 404)
+        self.assertIn("text/html", headers["content-type"])
+        self.assertIn("No such page", body)
+
     def test_a_link_cannot_make_the_panel_show_chosen_text(self):
         body = self.admin.get("/admin?err=Your+account+is+locked&msg=Call+this+number")[2]
         self.assertNotIn("account is locked", body)
