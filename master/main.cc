@@ -34,6 +34,15 @@ int main(int argc, char** argv) {
       {"connect-timeout-ms", "SSH connect timeout (default 5000)"},
       {"kill-grace-ms", "cancel/time limit: TERM, then KILL after this (default 10000)"},
       {"lost-after-ms", "runs on a node away this long are lost (default 600000)"},
+      {"public-url", "the master's URL in notification links (default http://<listen>)"},
+      {"smtp-host", "SMTP server for e-mail notifications (env GPUQ_SMTP_HOST)"},
+      {"smtp-port", "SMTP port (default 25, 587 or 465 by --smtp-security)"},
+      {"smtp-security", "none, starttls or tls (default none)"},
+      {"smtp-user", "SMTP login; the password only from GPUQ_SMTP_PASSWORD or --config"},
+      {"smtp-from", "From: address of notification e-mails"},
+      {"notify-retry-base-ms", "first retry of a failed notification; doubles (default 30000)"},
+      {"notify-retry-max-ms", "longest wait between notification attempts (default 3600000)"},
+      {"notify-max-attempts", "attempts before a notification is failed (default 10)"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {
@@ -109,6 +118,12 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> env;
     for (const char* setting : {"listen", "data", "probe_interval_ms", "probe_timeout_ms",
                                 "connect_timeout_ms", "kill_grace_ms", "lost_after_ms"}) {
+      std::string name = MasterSettingEnvName(setting);
+      if (const char* v = std::getenv(name.c_str())) env[name] = v;
+    }
+    for (const char* setting : {"public_url", "smtp_host", "smtp_port", "smtp_security",
+                                "smtp_user", "smtp_password", "smtp_from", "notify_retry_base_ms",
+                                "notify_retry_max_ms", "notify_max_attempts"}) {
       std::string name = MasterSettingEnvName(setting);
       if (const char* v = std::getenv(name.c_str())) env[name] = v;
     }

@@ -11,6 +11,8 @@ namespace gpuq {
 void RegisterAccountRoutes(httplib::Server& server, WebContext* ctx);  // tokens, me, users
 void RegisterNodeRoutes(httplib::Server& server, WebContext* ctx);     // nodes, gpus
 void RegisterTaskRoutes(httplib::Server& server, WebContext* ctx);     // tasks, runs, logs
+// settings/notifications, notify/targets, notifications, me/notifications
+void RegisterNotifyRoutes(httplib::Server& server, WebContext* ctx);
 
 }  // namespace gpuq
 

@@ -29,6 +29,7 @@ ApiServer::ApiServer(WebContext ctx) : ctx_(ctx), server_(std::make_unique<httpl
   RegisterAccountRoutes(s, &ctx_);
   RegisterNodeRoutes(s, &ctx_);
   RegisterTaskRoutes(s, &ctx_);
+  RegisterNotifyRoutes(s, &ctx_);
 
   // Unknown routes under /api answer in the API's error shape.
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

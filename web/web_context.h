@@ -14,6 +14,8 @@
 
 namespace gpuq {
 
+class Notifier;  // master/notify/notifier.h
+
 // What the web layer may ask the master to do. The web layer reads the store and the
 // cluster state itself, but never talks to nodes (DESIGN.md, module map).
 class MasterActions {
@@ -50,6 +52,8 @@ struct WebContext {
   LoginLimiter* login_limiter = nullptr;
   // The master's data folder: run logs are read from DATA/logs/<run id>.log.
   std::string data_dir;
+  // Notification settings, targets, outbox and "send test" (web/api_notify.cc).
+  Notifier* notifier = nullptr;
 };
 
 }  // namespace gpuq
