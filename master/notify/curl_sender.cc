@@ -51,6 +51,11 @@ std::string HeaderValue(const std::string& value) {
   return "=?UTF-8?B?" + Base64Encode(clean) + "?=";
 }
 
+// libcurl's progress callback: a non-zero return aborts the transfer.
+int AbortIfCancelled(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(clientp)->load() ? 1 : 0;
+}
+
 Status CurlError(CURLcode code, const char* errbuf, const std::string& what) {
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(code);
   std::string message = what + ": " + detail;
@@ -98,7 +103,19 @@ std::string FormatMailMessage(const SmtpConfig& smtp, const OutgoingMail& mail, 
 
 CurlSender::CurlSender(std::chrono::milliseconds timeout) : timeout_(timeout) { GlobalInit(); }
 
+void CurlSender::CommonOptions(void* handle, char* errbuf) {
+  CURL* curl = static_cast<CURL*>(handle);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled_);
+}
+
 Status CurlSender::SendMail(const SmtpConfig& smtp, const OutgoingMail& mail) {
+  if (cancelled_) return Status::Unavailable("the master is stopping");
   if (!smtp.enabled()) return Status::FailedPrecondition("SMTP is not configured (no host)");
   if (smtp.from.empty()) return Status::FailedPrecondition("SMTP has no from address");
   EasyHandle h;
@@ -110,10 +127,7 @@ Status CurlSender::SendMail(const SmtpConfig& smtp, const OutgoingMail& mail) {
   h.list = curl_slist_append(nullptr, ("<" + mail.to + ">").c_str());
   std::string from = "<" + smtp.from + ">";
   curl_easy_setopt(h.curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h.curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h.curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h.curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(h.curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
+  CommonOptions(h.curl, errbuf);
   if (smtp.security == "starttls") curl_easy_setopt(h.curl, CURLOPT_USE_SSL, CURLUSESSL_ALL);
   if (!smtp.user.empty()) {
     curl_easy_setopt(h.curl, CURLOPT_USERNAME, smtp.user.c_str());
@@ -131,6 +145,7 @@ Status CurlSender::SendMail(const SmtpConfig& smtp, const OutgoingMail& mail) {
 
 Status CurlSender::PostJson(const std::string& url, const std::string& format,
                             const std::string& json_body) {
+  if (cancelled_) return Status::Unavailable("the master is stopping");
   EasyHandle h;
   if (!h.curl) return Status::Internal("curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -139,9 +154,7 @@ Status CurlSender::PostJson(const std::string& url, const std::string& format,
   h.list = curl_slist_append(h.list, "User-Agent: gpuq");
   curl_easy_setopt(h.curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h.curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h.curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h.curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  CommonOptions(h.curl, errbuf);
   curl_easy_setopt(h.curl, CURLOPT_HTTPHEADER, h.list);
   curl_easy_setopt(h.curl, CURLOPT_POSTFIELDS, json_body.c_str());
   curl_easy_setopt(h.curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body.size()));

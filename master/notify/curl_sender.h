@@ -1,6 +1,7 @@
 #ifndef GPUQ_MASTER_NOTIFY_CURL_SENDER_H_
 #define GPUQ_MASTER_NOTIFY_CURL_SENDER_H_
 
+#include <atomic>
 #include <chrono>
 
 #include "master/notify/sender.h"
@@ -15,9 +16,14 @@ class CurlSender final : public Sender {
   Status SendMail(const SmtpConfig& smtp, const OutgoingMail& mail) override;
   Status PostJson(const std::string& url, const std::string& format,
                   const std::string& json_body) override;
+  void CancelAll() override { cancelled_ = true; }
 
  private:
+  // Sets the options every call shares: timeouts, no signals, the cancel check.
+  void CommonOptions(void* curl, char* errbuf);
+
   std::chrono::milliseconds timeout_;
+  std::atomic<bool> cancelled_{false};
 };
 
 // The message as it goes over SMTP: headers (Subject RFC 2047-encoded when not ASCII), a

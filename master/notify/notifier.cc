@@ -40,8 +40,10 @@ void Notifier::Start() {
 void Notifier::Stop() {
   {
     std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
     stop_ = true;
   }
+  sender_->CancelAll();
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -106,11 +108,12 @@ void Notifier::DispatchEvents() {
   for (const NotifyEventRow& event : *events) {
     Result<std::vector<NotificationRow>> messages = MessagesFor(event, *settings);
     if (!messages.ok()) {
-      // A run or node deleted meanwhile: nothing left to say. Anything else is retried at
-      // the next tick, and logged once per attempt.
+      // A run deleted meanwhile, or facts that make no sense: nothing to say, and saying it
+      // again will not help. Anything else (the database busy) is retried at the next tick.
       spdlog::warn("notifications: event {} ({}): {}", event.id, event.kind,
                    messages.status().ToString());
-      if (messages.status().code() != ErrorCode::kNotFound) continue;
+      ErrorCode code = messages.status().code();
+      if (code != ErrorCode::kNotFound && code != ErrorCode::kCorruption) continue;
       messages = std::vector<NotificationRow>{};
     }
     Result<bool> done = outbox_.Dispatch(event.id, *messages);
@@ -141,6 +144,10 @@ void Notifier::DeliverDue() {
         spdlog::error("notification {}: sent, but cannot record it: {}", m.id, mark.ToString());
       }
       continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;  // cancelled by Stop(): not a failure of the recipient
     }
     int attempts = m.attempts + 1;
     bool give_up = attempts >= options_.max_attempts;

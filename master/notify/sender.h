@@ -29,6 +29,9 @@ class Sender {
   // report an error in the format's own way (DingTalk "errcode", Feishu "code" not 0).
   virtual Status PostJson(const std::string& url, const std::string& format,
                           const std::string& json_body) = 0;
+  // Makes calls in flight (and later ones) give up at once with kUnavailable, so a master
+  // that stops does not wait for an SMTP server that does not answer.
+  virtual void CancelAll() {}
 };
 
 }  // namespace gpuq

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -427,6 +428,24 @@ class NotifyDeliveryTest(NotifyTestBase):
                                       {"to": "someone@lab.test"}, token=token)
             self.assertEqual((status, body), (200, {"ok": True}))
             self.assertEqual(len(self.smtp.to("someone@lab.test")), 1)
+
+            # An SMTP server that accepts connections but never answers holds a delivery
+            # up to the 20 s timeout; a master told to stop does not wait for it.
+            silent = socket.socket()
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(16)
+            self.addCleanup(silent.close)
+            status, _ = master.api("PUT", "/api/v1/settings/notifications",
+                                   {"smtp": {"port": silent.getsockname()[1]}}, token=token)
+            self.assertEqual(status, 200)
+            task = self.submit(master, token, "true", name="stuck-mail", notify="end")
+            self.wait_ended(master, token, task["id"])
+            time.sleep(2)  # the e-mail is in flight now
+            started = time.monotonic()
+            self.assertEqual(master.stop(), 0)
+            self.assertLess(time.monotonic() - started, 5)
+            master.start()
+            token = master.login()
 
             user = {"username": "bob", "password": "bob-pass-123", "role": "user"}
             self.assertEqual(master.api("POST", "/api/v1/users", user, token=token)[0], 201)
