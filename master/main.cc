@@ -12,6 +12,7 @@
 #include "master/app/master_config.h"
 #include "master/cli/api_client.h"
 #include "master/cli/client_commands.h"
+#include "master/cli/notify_cli.h"
 #include "master/cli/task_cli.h"
 
 int main(int argc, char** argv) {
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
   cred_set_cmd->add_option("--key", key_file, "private key file (no passphrase)")->required();
 
   cli::TaskCli task_cli(app, add_client_flags);  // submit, queue, show, cancel, logs, import
+  cli::NotifyCli notify_cli(app, add_client_flags);  // notify me|targets|add|rm|test|log|retry
 
   try {
     app.parse(argc, argv);
@@ -160,5 +162,6 @@ int main(int argc, char** argv) {
   if (*node_accept_cmd) return cli::AcceptNodeKey(client, node_ref, fingerprint);
   if (*cred_set_cmd) return cli::SetCredential(client, remote_user, key_file);
   if (int code = 0; task_cli.Run(client, &code)) return code;
+  if (int code = 0; notify_cli.Run(client, &code)) return code;
   return cli::kExitUsage;
 }

@@ -460,5 +460,48 @@ class NotifyDeliveryTest(NotifyTestBase):
             self.assertEqual((status, body.get("field")), (400, "notify_default"), body)
 
 
+class NotifyCliTest(NotifyTestBase):
+    def test_cli_sets_my_email_manages_targets_and_sends_tests(self):
+        with Master(extra_args=self.master_args()) as master:
+            token = master.login()
+            env = {"GPUQ_TOKEN": token}
+            r = master.cli("notify", "me", "--email", "me@lab.test", "--default", "failure", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("email: me@lab.test", r.stdout)
+            self.assertIn("default notify: failure", r.stdout)
+            r = master.cli("notify", "me", "--default", "sometimes", env=env)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("notify_default", r.stderr)
+
+            r = master.cli("notify", "add", self.hooks.url + "/cli", "--format", "dingtalk",
+                           "--events", "task_failed,node_down", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            target_id = r.stdout.strip()
+            r = master.cli("notify", "add", self.hooks.url + "/x", "--events", "meteor", env=env)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("events", r.stderr)
+            r = master.cli("notify", "targets", env=env)
+            self.assertIn("dingtalk", r.stdout)
+            self.assertIn("task_failed,node_down", r.stdout)
+
+            r = master.cli("notify", "test", target_id, env=env)
+            self.assertEqual((r.returncode, r.stdout), (0, "sent\n"), r.stderr)
+            self.assertEqual(self.hooks.at("/cli")[0]["msgtype"], "text")
+            r = master.cli("notify", "test", "--to", "me@lab.test", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(self.smtp.to("me@lab.test")), 1)
+            self.smtp.stop()
+            r = master.cli("notify", "test", "--to", "me@lab.test", env=env)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("test not delivered", r.stderr)
+
+            r = master.cli("notify", "log", "--status", "failed", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("LAST ERROR", r.stdout)
+            r = master.cli("notify", "rm", target_id, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(master.api("GET", "/api/v1/notify/targets", token=token)[1], [])
+
+
 if __name__ == "__main__":
     unittest.main()
