@@ -21,10 +21,14 @@ json OptionalTime(const std::optional<UnixMs>& t) {
 }
 
 json TargetJson(const NotifyTargetRow& t) {
-  return {{"id", t.id},           {"name", t.name},
-          {"kind", t.kind},       {"address", t.address},
-          {"format", t.format},   {"events", t.events},
-          {"enabled", t.enabled}, {"created_at", FormatRfc3339(t.created_at)},
+  return {{"id", t.id},
+          {"name", t.name},
+          {"kind", t.kind},
+          {"address", t.address},
+          {"format", t.format},
+          {"events", t.events},
+          {"enabled", t.enabled},
+          {"created_at", FormatRfc3339(t.created_at)},
           {"updated_at", FormatRfc3339(t.updated_at)}};
 }
 
@@ -39,8 +43,8 @@ json NotificationJson(const NotificationRow& m) {
           {"body", m.body},
           {"status", m.status},
           {"attempts", m.attempts},
-          {"next_attempt_at", m.status == "pending" ? json(FormatRfc3339(m.next_attempt_at))
-                                                    : json(nullptr)},
+          {"next_attempt_at",
+           m.status == "pending" ? json(FormatRfc3339(m.next_attempt_at)) : json(nullptr)},
           {"last_error", m.last_error},
           {"created_at", FormatRfc3339(m.created_at)},
           {"sent_at", OptionalTime(m.sent_at)}};
@@ -77,7 +81,8 @@ Status ReadTarget(const json& body, NotifyTargetRow* t) {
   }
   if (t->kind == "email") t->format = "generic";
   if (auto events = body.find("events"); events != body.end() && !events->is_null()) {
-    if (!events->is_array()) return Status::InvalidArgument("must be a list of event names", "events");
+    if (!events->is_array())
+      return Status::InvalidArgument("must be a list of event names", "events");
     std::vector<std::string> names;
     for (const json& e : *events) {
       if (!e.is_string() || !IsNotifyEvent(e.get<std::string>())) {
@@ -108,8 +113,9 @@ void ReplyTest(httplib::Response& res, const Status& sent) {
 void RegisterSettingsRoutes(httplib::Server& server, WebContext* ctx) {
   server.Get("/api/v1/settings/notifications",
              Authed(ctx, Role::kAdmin, [ctx](const auto&, auto& res, const UserRow&) {
-               ReplyJson(res, 200, NotifySettingsJson(ctx->db, ctx->clock, ctx->secrets,
-                                                      ctx->notifier->startup()));
+               ReplyJson(
+                   res, 200,
+                   NotifySettingsJson(ctx->db, ctx->clock, ctx->secrets, ctx->notifier->startup()));
              }));
   server.Put("/api/v1/settings/notifications",
              Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow& user) {
@@ -124,8 +130,9 @@ void RegisterSettingsRoutes(httplib::Server& server, WebContext* ctx) {
                }
                AuditLog(ctx->db, ctx->clock)
                    .Record(user.id, "settings.notifications", "notifications", shown.dump());
-               ReplyJson(res, 200, NotifySettingsJson(ctx->db, ctx->clock, ctx->secrets,
-                                                      ctx->notifier->startup()));
+               ReplyJson(
+                   res, 200,
+                   NotifySettingsJson(ctx->db, ctx->clock, ctx->secrets, ctx->notifier->startup()));
              }));
   server.Post("/api/v1/settings/notifications/test",
               Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
@@ -143,7 +150,8 @@ void RegisterSettingsRoutes(httplib::Server& server, WebContext* ctx) {
 void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
   server.Get("/api/v1/notify/targets",
              Authed(ctx, Role::kAdmin, [ctx](const auto&, auto& res, const UserRow&) {
-               Result<std::vector<NotifyTargetRow>> list = NotifyTargetStore(ctx->db, ctx->clock).List();
+               Result<std::vector<NotifyTargetRow>> list =
+                   NotifyTargetStore(ctx->db, ctx->clock).List();
                if (!list.ok()) return ReplyError(res, list.status());
                json out = json::array();
                for (const NotifyTargetRow& t : *list) out.push_back(TargetJson(t));
@@ -159,8 +167,9 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
                 NotifyTargetStore targets(ctx->db, ctx->clock);
                 Result<int64_t> id = targets.Create(t);
                 if (!id.ok()) return ReplyError(res, id.status());
-                AuditLog(ctx->db, ctx->clock).Record(user.id, "notify.target.create",
-                                                     "notify target " + std::to_string(*id), t.kind);
+                AuditLog(ctx->db, ctx->clock)
+                    .Record(user.id, "notify.target.create", "notify target " + std::to_string(*id),
+                            t.kind);
                 Result<NotifyTargetRow> row = targets.Get(*id);
                 if (!row.ok()) return ReplyError(res, row.status());
                 ReplyJson(res, 201, TargetJson(*row));
@@ -184,8 +193,9 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
                  if (!row.ok()) return ReplyError(res, row.status());
                  if (Status s = ReadTarget(*body, &*row); !s.ok()) return ReplyError(res, s);
                  if (Status s = targets.Update(*row); !s.ok()) return ReplyError(res, s);
-                 AuditLog(ctx->db, ctx->clock).Record(user.id, "notify.target.update",
-                                                      "notify target " + std::to_string(*id), "");
+                 AuditLog(ctx->db, ctx->clock)
+                     .Record(user.id, "notify.target.update",
+                             "notify target " + std::to_string(*id), "");
                  row = targets.Get(*id);
                  if (!row.ok()) return ReplyError(res, row.status());
                  ReplyJson(res, 200, TargetJson(*row));
@@ -197,8 +207,9 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
                   if (Status s = NotifyTargetStore(ctx->db, ctx->clock).Delete(*id); !s.ok()) {
                     return ReplyError(res, s);
                   }
-                  AuditLog(ctx->db, ctx->clock).Record(user.id, "notify.target.delete",
-                                                       "notify target " + std::to_string(*id), "");
+                  AuditLog(ctx->db, ctx->clock)
+                      .Record(user.id, "notify.target.delete",
+                              "notify target " + std::to_string(*id), "");
                   res.status = 204;
                 }));
   server.Post(R"(/api/v1/notify/targets/(\d+)/test)",
@@ -210,29 +221,30 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
 }
 
 void RegisterOutboxRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/api/v1/notifications",
-             Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
-               std::string status = req.has_param("status") ? req.get_param_value("status") : "";
-               if (!status.empty() && status != "pending" && status != "sent" && status != "failed") {
-                 return ReplyError(res, Status::InvalidArgument(
-                                            "must be \"pending\", \"sent\" or \"failed\"", "status"));
-               }
-               int64_t limit = 100;
-               if (req.has_param("limit")) {
-                 std::string s = req.get_param_value("limit");
-                 auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), limit);
-                 if (ec != std::errc() || ptr != s.data() + s.size() || limit < 1 || limit > 1000) {
-                   return ReplyError(
-                       res, Status::InvalidArgument("must be a whole number from 1 to 1000", "limit"));
-                 }
-               }
-               Result<std::vector<NotificationRow>> list =
-                   NotifyOutbox(ctx->db, ctx->clock).List(status, static_cast<int>(limit));
-               if (!list.ok()) return ReplyError(res, list.status());
-               json out = json::array();
-               for (const NotificationRow& m : *list) out.push_back(NotificationJson(m));
-               ReplyJson(res, 200, out);
-             }));
+  server.Get(
+      "/api/v1/notifications",
+      Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
+        std::string status = req.has_param("status") ? req.get_param_value("status") : "";
+        if (!status.empty() && status != "pending" && status != "sent" && status != "failed") {
+          return ReplyError(res, Status::InvalidArgument(
+                                     "must be \"pending\", \"sent\" or \"failed\"", "status"));
+        }
+        int64_t limit = 100;
+        if (req.has_param("limit")) {
+          std::string s = req.get_param_value("limit");
+          auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), limit);
+          if (ec != std::errc() || ptr != s.data() + s.size() || limit < 1 || limit > 1000) {
+            return ReplyError(
+                res, Status::InvalidArgument("must be a whole number from 1 to 1000", "limit"));
+          }
+        }
+        Result<std::vector<NotificationRow>> list =
+            NotifyOutbox(ctx->db, ctx->clock).List(status, static_cast<int>(limit));
+        if (!list.ok()) return ReplyError(res, list.status());
+        json out = json::array();
+        for (const NotificationRow& m : *list) out.push_back(NotificationJson(m));
+        ReplyJson(res, 200, out);
+      }));
   server.Post(R"(/api/v1/notifications/(\d+)/retry)",
               Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
                 Result<int64_t> id = PathId(req);
@@ -274,17 +286,17 @@ void RegisterMeRoutes(httplib::Server& server, WebContext* ctx) {
                Result<std::optional<std::string>> notify = f.String("notify_default", 16);
                if (!notify.ok()) return ReplyError(res, notify.status());
                if (*notify && **notify != "end" && **notify != "failure" && **notify != "off") {
-                 return ReplyError(res, Status::InvalidArgument(
-                                            "must be \"end\", \"failure\" or \"off\"",
-                                            "notify_default"));
+                 return ReplyError(
+                     res, Status::InvalidArgument("must be \"end\", \"failure\" or \"off\"",
+                                                  "notify_default"));
                }
                UserRow updated = user;
                Status s = ctx->db->Tx([&](Connection&) -> Status {
                  if (*email) GPUQ_RETURN_IF_ERROR(SetUserEmail(ctx->db, user.id, **email));
                  if (*notify) {
                    updated.notify_default = **notify;
-                   GPUQ_RETURN_IF_ERROR(UserStore(ctx->db, ctx->clock)
-                                            .SetPreferences(user.id, user.lang, **notify));
+                   GPUQ_RETURN_IF_ERROR(
+                       UserStore(ctx->db, ctx->clock).SetPreferences(user.id, user.lang, **notify));
                  }
                  return Status::Ok();
                });

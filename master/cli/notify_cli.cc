@@ -55,11 +55,11 @@ void PrintLog(const json& messages) {
   std::printf("%-6s %-12s %-8s %-8s %-8s %-40s %s\n", "ID", "EVENT", "CHANNEL", "STATUS",
               "ATTEMPTS", "RECIPIENT", "LAST ERROR");
   for (const json& m : messages) {
-    std::printf("%-6lld %-12s %-8s %-8s %-8d %-40s %s\n",
-                static_cast<long long>(m["id"].get<int64_t>()), m["event"].get<std::string>().c_str(),
-                m["channel"].get<std::string>().c_str(), m["status"].get<std::string>().c_str(),
-                m["attempts"].get<int>(), m["recipient"].get<std::string>().c_str(),
-                m["last_error"].get<std::string>().c_str());
+    std::printf(
+        "%-6lld %-12s %-8s %-8s %-8d %-40s %s\n", static_cast<long long>(m["id"].get<int64_t>()),
+        m["event"].get<std::string>().c_str(), m["channel"].get<std::string>().c_str(),
+        m["status"].get<std::string>().c_str(), m["attempts"].get<int>(),
+        m["recipient"].get<std::string>().c_str(), m["last_error"].get<std::string>().c_str());
   }
 }
 
@@ -72,15 +72,18 @@ NotifyCli::NotifyCli(CLI::App& app, const std::function<void(CLI::App*)>& add_cl
   me_ = notify->add_subcommand("me", "show or set your e-mail and your tasks' default --notify");
   add_client_flags(me_);
   me_->add_option("--email", email_, "where your task e-mails go (\"\" = none)");
-  me_->add_option("--default", default_, "end, failure or off: for tasks submitted without --notify");
+  me_->add_option("--default", default_,
+                  "end, failure or off: for tasks submitted without --notify");
 
   targets_ = notify->add_subcommand("targets", "webhook and e-mail targets (admin)");
   add_client_flags(targets_);
   targets_->add_flag("--json", json_, "print the API's JSON");
 
-  add_ = notify->add_subcommand("add", "add a target (admin): gpuq notify add URL|ADDRESS --events ...");
+  add_ = notify->add_subcommand("add",
+                                "add a target (admin): gpuq notify add URL|ADDRESS --events ...");
   add_client_flags(add_);
-  add_->add_option("address", address_, "webhook URL, or e-mail address with --kind email")->required();
+  add_->add_option("address", address_, "webhook URL, or e-mail address with --kind email")
+      ->required();
   add_->add_option("--kind", kind_, "webhook (default) or email");
   add_->add_option("--format", format_, "generic (default), slack, dingtalk or feishu");
   add_->add_option("--events", events_,
@@ -93,7 +96,8 @@ NotifyCli::NotifyCli(CLI::App& app, const std::function<void(CLI::App*)>& add_cl
   add_client_flags(rm_);
   rm_->add_option("id", id_, "target id")->required();
 
-  test_ = notify->add_subcommand("test", "send a test to a target, or an e-mail --to ADDRESS (admin)");
+  test_ =
+      notify->add_subcommand("test", "send a test to a target, or an e-mail --to ADDRESS (admin)");
   add_client_flags(test_);
   test_->add_option("id", id_, "target id");
   test_->add_option("--to", to_, "send a test e-mail through the SMTP settings instead");
@@ -126,11 +130,13 @@ bool NotifyCli::Run(const ClientOptions& client, int* code) {
     *code = Handle(MakeClient(client).Get("/api/v1/notify/targets"),
                    [&](const json& j) { json_ ? print_json(j) : PrintTargets(j); });
   } else if (*add_) {
-    json body = {{"kind", kind_}, {"address", address_}, {"format", format_},
-                 {"events", events_}, {"name", name_}};
-    *code = Handle(MakeClient(client).Post("/api/v1/notify/targets", body), [](const json& j) {
-      std::cout << j["id"].get<int64_t>() << "\n";
-    });
+    json body = {{"kind", kind_},
+                 {"address", address_},
+                 {"format", format_},
+                 {"events", events_},
+                 {"name", name_}};
+    *code = Handle(MakeClient(client).Post("/api/v1/notify/targets", body),
+                   [](const json& j) { std::cout << j["id"].get<int64_t>() << "\n"; });
   } else if (*rm_) {
     *code = Handle(MakeClient(client).Delete("/api/v1/notify/targets/" + std::to_string(id_)),
                    [](const json&) {});
@@ -153,8 +159,8 @@ bool NotifyCli::Run(const ClientOptions& client, int* code) {
     *code = Handle(MakeClient(client).Get(path),
                    [&](const json& j) { json_ ? print_json(j) : PrintLog(j); });
   } else if (*retry_) {
-    *code = Handle(MakeClient(client).Post("/api/v1/notifications/" + std::to_string(id_) + "/retry",
-                                           json::object()),
+    *code = Handle(MakeClient(client).Post(
+                       "/api/v1/notifications/" + std::to_string(id_) + "/retry", json::object()),
                    [](const json& j) { std::cout << "queued again: " << j["id"] << "\n"; });
   } else {
     return false;

@@ -80,9 +80,8 @@ void Notifier::RunOnce() {
   auto now = clock_->NowSteady();
   if (now - last_prune_ > std::chrono::hours(1)) {
     last_prune_ = now;
-    UnixMs before =
-        clock_->NowUnixMs() -
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep).count();
+    UnixMs before = clock_->NowUnixMs() -
+                    std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep).count();
     if (Status s = outbox_.Prune(before); !s.ok()) {
       spdlog::warn("notifications: cannot prune old rows: {}", s.ToString());
     }
@@ -102,8 +101,10 @@ void Notifier::DispatchEvents() {
   if (events->empty()) return;
   Result<NotifySettings> settings = Settings();
   if (!settings.ok()) {
+    // Only the stored SMTP password can make this fail; events still go out with the
+    // startup settings, and e-mails show the error when they are sent.
     spdlog::error("notifications: {}", settings.status().ToString());
-    return;
+    settings = options_.startup;
   }
   for (const NotifyEventRow& event : *events) {
     Result<std::vector<NotificationRow>> messages = MessagesFor(event, *settings);
@@ -136,7 +137,10 @@ void Notifier::DeliverDue() {
       std::lock_guard lock(mu_);
       if (stop_) return;
     }
-    Status s = settings.ok() ? Deliver(m, *settings) : settings.status();
+    // Webhooks need no settings; e-mails need SMTP's.
+    Status s = settings.ok() || m.channel == "webhook"
+                   ? Deliver(m, settings.ok() ? *settings : options_.startup)
+                   : settings.status();
     if (s.ok()) {
       // Marked sent the moment the server accepted it; a message is never sent again after
       // this row says so.
@@ -152,18 +156,18 @@ void Notifier::DeliverDue() {
     int attempts = m.attempts + 1;
     bool give_up = attempts >= options_.max_attempts;
     double factor = std::pow(2.0, std::min(attempts - 1, 30));
-    int64_t delay_ms = static_cast<int64_t>(std::min<double>(
-        static_cast<double>(options_.retry_base.count()) * factor,
-        static_cast<double>(options_.retry_max.count())));
+    int64_t delay_ms = static_cast<int64_t>(
+        std::min<double>(static_cast<double>(options_.retry_base.count()) * factor,
+                         static_cast<double>(options_.retry_max.count())));
     if (give_up) {
-      spdlog::error("notification {} ({} to {}): giving up after {} attempts: {}", m.id,
-                    m.event, m.recipient, attempts, s.message());
+      spdlog::error("notification {} ({} to {}): giving up after {} attempts: {}", m.id, m.event,
+                    m.recipient, attempts, s.message());
     } else {
       spdlog::warn("notification {} ({} to {}): attempt {} failed, next in {} ms: {}", m.id,
                    m.event, m.recipient, attempts, delay_ms, s.message());
     }
-    Status mark = outbox_.MarkAttemptFailed(m.id, s.message(), clock_->NowUnixMs() + delay_ms,
-                                            give_up);
+    Status mark =
+        outbox_.MarkAttemptFailed(m.id, s.message(), clock_->NowUnixMs() + delay_ms, give_up);
     if (!mark.ok()) spdlog::error("notification {}: {}", m.id, mark.ToString());
   }
 }

@@ -10,8 +10,8 @@
 #include <thread>
 #include <utility>
 
-#include "common/cluster_state.h"
 #include "common/clock.h"
+#include "common/cluster_state.h"
 #include "master/notify/notify_message.h"
 #include "master/notify/notify_settings.h"
 #include "master/notify/sender.h"
@@ -31,7 +31,7 @@ struct NotifierOptions {
   int max_attempts = 10;
   std::chrono::milliseconds tick{1000};  // how often events, nodes and idle GPUs are looked at
   int log_tail_lines = 30;
-  int idle_util_pct = 2;  // a GPU at or below this utilisation counts as idle
+  int idle_util_pct = 2;             // a GPU at or below this utilisation counts as idle
   std::chrono::hours keep{24 * 30};  // sent/failed messages and old events are pruned after
 };
 

@@ -75,10 +75,14 @@ std::optional<WebhookFormat> ParseWebhookFormat(std::string_view name) {
 
 const char* WebhookFormatName(WebhookFormat format) {
   switch (format) {
-    case WebhookFormat::kGeneric: return "generic";
-    case WebhookFormat::kSlack: return "slack";
-    case WebhookFormat::kDingTalk: return "dingtalk";
-    case WebhookFormat::kFeishu: return "feishu";
+    case WebhookFormat::kGeneric:
+      return "generic";
+    case WebhookFormat::kSlack:
+      return "slack";
+    case WebhookFormat::kDingTalk:
+      return "dingtalk";
+    case WebhookFormat::kFeishu:
+      return "feishu";
   }
   return "generic";
 }
@@ -121,8 +125,7 @@ std::string Summary(const NotifyFacts& f) {
     char minutes[32];
     std::snprintf(minutes, sizeof(minutes), "%g", f.idle_minutes);
     return "GPU " + FormatGpuIndices(f.gpus) + " on " + f.node + " held by " + TaskLabel(f) +
-           (f.user.empty() ? "" : " of " + f.user) + " has been idle for " + minutes +
-           " minutes";
+           (f.user.empty() ? "" : " of " + f.user) + " has been idle for " + minutes + " minutes";
   }
   if (f.event == "test") return "test notification from gpuq";
   return f.event;
@@ -159,8 +162,8 @@ std::string RenderWebhook(const NotifyFacts& f, WebhookFormat format) {
     case WebhookFormat::kGeneric: {
       body = {{"event", f.event}, {"summary", Summary(f)}, {"at", FormatRfc3339(f.at)}};
       if (f.task_id != 0) {
-        body["task"] = {{"id", f.task_id}, {"name", f.task_name}, {"user", f.user},
-                        {"command", f.command}};
+        body["task"] = {
+            {"id", f.task_id}, {"name", f.task_name}, {"user", f.user}, {"command", f.command}};
       }
       if (f.run_id != 0) {
         body["run"] = {{"id", f.run_id},

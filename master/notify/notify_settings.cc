@@ -87,8 +87,9 @@ Result<NotifySettings> LoadNotifySettings(Database* db, Clock* clock, const Secr
     if (!sealed.ok()) return Status::Corruption("the stored SMTP password is not base64");
     Result<std::string> password = secrets->Open(*sealed);
     if (!password.ok()) {
-      return Status::Corruption("the stored SMTP password cannot be decrypted with this "
-                                "secret.key; set it again");
+      return Status::Corruption(
+          "the stored SMTP password cannot be decrypted with this "
+          "secret.key; set it again");
     }
     s.smtp.password = *password;
   }
@@ -151,20 +152,18 @@ Status UpdateNotifySettings(Database* db, Clock* clock, const SecretBox* secrets
         changes["smtp_port"] = std::to_string(port->get<int64_t>());
       }
     }
-    GPUQ_RETURN_IF_ERROR(string_field(*smtp, "security", "smtp.security", 16,
-                                      [](const std::string& v) {
-                                        return ValidateSmtpSecurity(v, "smtp.security");
-                                      }));
+    GPUQ_RETURN_IF_ERROR(string_field(
+        *smtp, "security", "smtp.security", 16,
+        [](const std::string& v) { return ValidateSmtpSecurity(v, "smtp.security"); }));
     GPUQ_RETURN_IF_ERROR(string_field(*smtp, "user", "smtp.user", 256, any));
     GPUQ_RETURN_IF_ERROR(string_field(*smtp, "password", "smtp.password", 1024, any));
     GPUQ_RETURN_IF_ERROR(string_field(*smtp, "from", "smtp.from", 254, [](const std::string& v) {
       return ValidateEmailAddress(v, "smtp.from");
     }));
   }
-  GPUQ_RETURN_IF_ERROR(string_field(body, "public_url", "public_url", 2048,
-                                    [](const std::string& v) {
-                                      return ValidateHttpUrl(v, "public_url");
-                                    }));
+  GPUQ_RETURN_IF_ERROR(
+      string_field(body, "public_url", "public_url", 2048,
+                   [](const std::string& v) { return ValidateHttpUrl(v, "public_url"); }));
   if (auto idle = body.find("gpu_idle_minutes"); idle != body.end()) {
     if (idle->is_null()) {
       changes["gpu_idle_minutes"] = std::nullopt;
@@ -199,18 +198,17 @@ nlohmann::json NotifySettingsJson(Database* db, Clock* clock, const SecretBox* s
   for (const char* key : kNotifySettingKeys) {
     source[key] = stored.ok() && stored->count(key) ? "settings" : "startup";
   }
-  nlohmann::json out = {
-      {"smtp",
-       {{"host", effective.smtp.host},
-        {"port", effective.smtp.EffectivePort()},
-        {"security", effective.smtp.security},
-        {"user", effective.smtp.user},
-        {"password_set", !effective.smtp.password.empty()},
-        {"from", effective.smtp.from},
-        {"enabled", effective.smtp.enabled()}}},
-      {"public_url", effective.public_url},
-      {"gpu_idle_minutes", effective.gpu_idle_minutes},
-      {"source", source}};
+  nlohmann::json out = {{"smtp",
+                         {{"host", effective.smtp.host},
+                          {"port", effective.smtp.EffectivePort()},
+                          {"security", effective.smtp.security},
+                          {"user", effective.smtp.user},
+                          {"password_set", !effective.smtp.password.empty()},
+                          {"from", effective.smtp.from},
+                          {"enabled", effective.smtp.enabled()}}},
+                        {"public_url", effective.public_url},
+                        {"gpu_idle_minutes", effective.gpu_idle_minutes},
+                        {"source", source}};
   if (!s.ok()) out["error"] = s.status().message();
   return out;
 }

@@ -14,8 +14,8 @@ namespace gpuq {
 
 // How e-mail leaves: an SMTP server, plain, upgraded with STARTTLS, or TLS from the start.
 struct SmtpConfig {
-  std::string host;  // empty: e-mail is off
-  int port = 0;      // 0: 25 (none), 587 (starttls) or 465 (tls)
+  std::string host;               // empty: e-mail is off
+  int port = 0;                   // 0: 25 (none), 587 (starttls) or 465 (tls)
   std::string security = "none";  // none, starttls, tls
   std::string user;               // empty: no AUTH
   std::string password;
@@ -29,14 +29,14 @@ struct SmtpConfig {
 // the master's startup values (flag > GPUQ_* environment > config file > default).
 struct NotifySettings {
   SmtpConfig smtp;
-  std::string public_url;       // links in messages: <public_url>/admin/tasks/<id>
+  std::string public_url;        // links in messages: <public_url>/admin/tasks/<id>
   double gpu_idle_minutes = 30;  // a GPU held by a run and idle this long is reported; 0: off
 };
 
 // The settings keys (the settings table) this module owns, without the "notify." prefix.
 inline constexpr const char* kNotifySettingKeys[] = {
-    "smtp_host", "smtp_port", "smtp_security", "smtp_user",
-    "smtp_password", "smtp_from", "public_url", "gpu_idle_minutes"};
+    "smtp_host",     "smtp_port", "smtp_security", "smtp_user",
+    "smtp_password", "smtp_from", "public_url",    "gpu_idle_minutes"};
 
 // Applies the stored settings over `startup`. The stored SMTP password is sealed with
 // `secrets`; one that cannot be opened is an error (kCorruption), never a silent blank.

@@ -94,8 +94,8 @@ Result<std::vector<NotifyTargetRow>> NotifyTargetStore::List() {
 
 Result<NotifyTargetRow> NotifyTargetStore::Get(int64_t id) {
   return db_->WithLock([&](Connection& conn) -> Result<NotifyTargetRow> {
-    Result<Statement> stmt = conn.Prepare(std::string("SELECT ") + kTargetColumns +
-                                          " FROM notify_targets WHERE id = ?");
+    Result<Statement> stmt =
+        conn.Prepare(std::string("SELECT ") + kTargetColumns + " FROM notify_targets WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(id));
     Result<bool> row = stmt->Step();
@@ -137,7 +137,15 @@ Status NotifyTargetStore::Update(const NotifyTargetRow& t) {
 }
 
 Status NotifyTargetStore::Delete(int64_t id) {
-  return db_->WithLock([&](Connection& conn) -> Status {
+  return db_->Tx([&](Connection& conn) -> Status {
+    // Its queued messages stop being retried (an admin removes a broken webhook to end them)
+    // and stay visible as failed.
+    Result<Statement> drop = conn.Prepare(
+        "UPDATE notifications SET status = 'failed', last_error = 'its target was deleted' "
+        "WHERE target_id = ? AND status = 'pending'");
+    if (!drop.ok()) return drop.status();
+    GPUQ_RETURN_IF_ERROR(drop->BindAll(id));
+    GPUQ_RETURN_IF_ERROR(drop->Run());
     Result<Statement> stmt = conn.Prepare("DELETE FROM notify_targets WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(id));
@@ -153,8 +161,8 @@ Status NotifyTargetStore::Delete(int64_t id) {
 
 Status NotifyOutbox::RecordEvent(Connection& conn, std::string_view kind,
                                  std::string_view facts_json, UnixMs now) {
-  Result<Statement> stmt = conn.Prepare(
-      "INSERT INTO notify_events (kind, facts_json, created_at) VALUES (?, ?, ?)");
+  Result<Statement> stmt =
+      conn.Prepare("INSERT INTO notify_events (kind, facts_json, created_at) VALUES (?, ?, ?)");
   if (!stmt.ok()) return stmt.status();
   GPUQ_RETURN_IF_ERROR(stmt->BindAll(kind, facts_json, now));
   return stmt->Run();
@@ -179,7 +187,8 @@ Result<std::vector<NotifyEventRow>> NotifyOutbox::Undispatched(int limit) {
   });
 }
 
-Result<bool> NotifyOutbox::Dispatch(int64_t event_id, const std::vector<NotificationRow>& messages) {
+Result<bool> NotifyOutbox::Dispatch(int64_t event_id,
+                                    const std::vector<NotificationRow>& messages) {
   UnixMs now = clock_->NowUnixMs();
   return db_->Tx([&](Connection& conn) -> Result<bool> {
     Result<Statement> mark = conn.Prepare(
@@ -207,10 +216,10 @@ Result<int64_t> NotifyOutbox::Insert(const NotificationRow& message) {
 
 Result<std::vector<NotificationRow>> NotifyOutbox::Due(UnixMs now, int limit) {
   return db_->WithLock([&](Connection& conn) -> Result<std::vector<NotificationRow>> {
-    Result<Statement> stmt = conn.Prepare(
-        std::string("SELECT ") + kMessageColumns +
-        " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?");
+    Result<Statement> stmt =
+        conn.Prepare(std::string("SELECT ") + kMessageColumns +
+                     " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? "
+                     "ORDER BY next_attempt_at, id LIMIT ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(now, limit));
     return ReadAll<NotificationRow>(*stmt, ReadMessage);
@@ -240,15 +249,14 @@ Status NotifyOutbox::MarkSent(int64_t id) {
   });
 }
 
-Status NotifyOutbox::MarkAttemptFailed(int64_t id, const std::string& error,
-                                       UnixMs next_attempt_at, bool give_up) {
+Status NotifyOutbox::MarkAttemptFailed(int64_t id, const std::string& error, UnixMs next_attempt_at,
+                                       bool give_up) {
   return db_->WithLock([&](Connection& conn) -> Status {
     Result<Statement> stmt = conn.Prepare(
         "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
         "  status = ? WHERE id = ? AND status = 'pending'");
     if (!stmt.ok()) return stmt.status();
-    GPUQ_RETURN_IF_ERROR(
-        stmt->BindAll(error, next_attempt_at, give_up ? "failed" : "pending", id));
+    GPUQ_RETURN_IF_ERROR(stmt->BindAll(error, next_attempt_at, give_up ? "failed" : "pending", id));
     return stmt->Run();
   });
 }
@@ -265,15 +273,15 @@ Status NotifyOutbox::Retry(int64_t id) {
     if (conn.Changes() == 1) return Status::Ok();
     Result<NotificationRow> row = Get(id);
     if (!row.ok()) return row.status();
-    return Status::FailedPrecondition("notification " + std::to_string(id) + " is " +
-                                      row->status + ", not failed");
+    return Status::FailedPrecondition("notification " + std::to_string(id) + " is " + row->status +
+                                      ", not failed");
   });
 }
 
 Result<NotificationRow> NotifyOutbox::Get(int64_t id) {
   return db_->WithLock([&](Connection& conn) -> Result<NotificationRow> {
-    Result<Statement> stmt = conn.Prepare(std::string("SELECT ") + kMessageColumns +
-                                          " FROM notifications WHERE id = ?");
+    Result<Statement> stmt =
+        conn.Prepare(std::string("SELECT ") + kMessageColumns + " FROM notifications WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(id));
     Result<bool> row = stmt->Step();
@@ -391,7 +399,8 @@ Status SetUserEmail(Database* db, UserId user, std::string_view email) {
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(email, user));
     GPUQ_RETURN_IF_ERROR(stmt->Run());
-    if (conn.Changes() == 0) return Status::NotFound("user " + std::to_string(user.value) + " not found");
+    if (conn.Changes() == 0)
+      return Status::NotFound("user " + std::to_string(user.value) + " not found");
     return Status::Ok();
   });
 }

@@ -20,9 +20,9 @@ class Database;
 struct NotifyTargetRow {
   int64_t id = 0;
   std::string name;
-  std::string kind;     // "webhook" or "email"
-  std::string address;  // URL or e-mail address
-  std::string format = "generic";  // webhooks: generic, slack, dingtalk, feishu
+  std::string kind;                 // "webhook" or "email"
+  std::string address;              // URL or e-mail address
+  std::string format = "generic";   // webhooks: generic, slack, dingtalk, feishu
   std::vector<std::string> events;  // run_started, run_ended, task_failed, node_down, ...
   bool enabled = true;
   UnixMs created_at = 0;
@@ -67,6 +67,7 @@ class NotifyTargetStore {
   Result<int64_t> Create(const NotifyTargetRow& target);
   // Replaces every writable field of row `target.id`; kNotFound when it is gone.
   Status Update(const NotifyTargetRow& target);
+  // Deletes the target; its pending messages become failed ("its target was deleted").
   Status Delete(int64_t id);
 
  private:

@@ -62,8 +62,10 @@ class NotifierTest : public ::testing::Test {
     db_ = store_test::OpenMemoryDb();
     alice_ = *UserStore(db_.get(), &clock_).Create("alice", "hash", UserRole::kUser);
     ASSERT_TRUE(SetUserEmail(db_.get(), alice_, "alice@lab.org").ok());
-    ASSERT_TRUE(CredentialStore(db_.get(), &clock_).Put(alice_, "alice", "sealed", "SHA256:k").ok());
-    node_ = *NodeStore(db_.get(), &clock_).Create(NodeSpec{"gpu1", "127.0.0.1", 22, "nvidia-smi", true});
+    ASSERT_TRUE(
+        CredentialStore(db_.get(), &clock_).Put(alice_, "alice", "sealed", "SHA256:k").ok());
+    node_ = *NodeStore(db_.get(), &clock_)
+                 .Create(NodeSpec{"gpu1", "127.0.0.1", 22, "nvidia-smi", true});
     std::filesystem::create_directories(Dir() / "logs");
     options_.startup.smtp.host = "smtp.lab";
     options_.startup.smtp.from = "gpuq@lab.org";
@@ -75,7 +77,9 @@ class NotifierTest : public ::testing::Test {
     options_.max_attempts = 4;
   }
 
-  std::filesystem::path Dir() const { return std::filesystem::path(dir_.File("logs")).parent_path(); }
+  std::filesystem::path Dir() const {
+    return std::filesystem::path(dir_.File("logs")).parent_path();
+  }
 
   std::unique_ptr<Notifier> MakeNotifier() {
     return std::make_unique<Notifier>(db_.get(), &clock_, &box_, &sender_, &cluster_, options_);
@@ -165,7 +169,8 @@ TEST_F(NotifierTest, TaskEndsReachSubscribedTargetsAndTheOwnersEmailOnce) {
   EXPECT_TRUE(sender_.PostsTo("https://hooks/off").empty());
 
   ASSERT_EQ(sender_.mails.size(), 2u);
-  const OutgoingMail& mine = sender_.mails[0].to == "alice@lab.org" ? sender_.mails[0] : sender_.mails[1];
+  const OutgoingMail& mine =
+      sender_.mails[0].to == "alice@lab.org" ? sender_.mails[0] : sender_.mails[1];
   EXPECT_EQ(mine.to, "alice@lab.org");
   EXPECT_NE(mine.subject.find("failed with exit code 3"), std::string::npos);
   // The last 30 lines: "line 11" .. "line 40".
@@ -255,6 +260,36 @@ TEST_F(NotifierTest, ARestartedNotifierResumesPendingMessagesAndSendsEachOnce) {
   EXPECT_EQ(Outbox("sent").size(), 2u);
 }
 
+TEST_F(NotifierTest, DeletingATargetEndsItsRetries) {
+  int64_t hook = AddTarget("webhook", "https://hooks/broken", {"run_started"});
+  sender_.fail = true;
+  Run(Submit("off"), "", std::nullopt);
+  std::unique_ptr<Notifier> notifier = MakeNotifier();
+  notifier->RunOnce();
+  ASSERT_TRUE(NotifyTargetStore(db_.get(), &clock_).Delete(hook).ok());
+  clock_.Advance(milliseconds(10'000));
+  notifier->RunOnce();
+  EXPECT_EQ(sender_.attempts, 1);
+  std::vector<NotificationRow> failed = Outbox("failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].last_error, "its target was deleted");
+}
+
+TEST_F(NotifierTest, WebhooksStillGoWhenTheStoredSmtpPasswordCannotBeOpened) {
+  AddTarget("webhook", "https://hooks/a", {"run_ended"});
+  SecretBox other = SecretBox::FromKeyForTesting(std::string(SecretBox::kKeyBytes, 'o'));
+  ASSERT_TRUE(UpdateNotifySettings(db_.get(), &clock_, &other,
+                                   json::parse(R"({"smtp": {"password": "pw"}})"))
+                  .ok());
+  Run(Submit("end"), "succeeded", 0);
+  MakeNotifier()->RunOnce();
+  EXPECT_EQ(sender_.posts.size(), 1u);
+  EXPECT_TRUE(sender_.mails.empty());
+  std::vector<NotificationRow> pending = Outbox("pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_NE(pending[0].last_error.find("cannot be decrypted"), std::string::npos);
+}
+
 TEST_F(NotifierTest, AnEventBecomesMessagesOnlyOnce) {
   NotifyOutbox outbox(db_.get(), &clock_);
   ASSERT_TRUE(outbox.RecordEvent("node_down", R"({"node": 1, "name": "gpu1"})").ok());
@@ -289,7 +324,8 @@ TEST_F(NotifierTest, NodeDownAndBackAreReportedOnChangeOnly) {
   EXPECT_EQ(sender_.posts[0].body["node"], "gpu1");
   EXPECT_EQ(sender_.posts[0].body["error"], "probe timed out");
   EXPECT_EQ(sender_.posts[1].body["event"], "node_up");
-  EXPECT_EQ(sender_.posts[1].body["link"], "https://gpuq.lab/admin/nodes/" + std::to_string(node_.value));
+  EXPECT_EQ(sender_.posts[1].body["link"],
+            "https://gpuq.lab/admin/nodes/" + std::to_string(node_.value));
 }
 
 TEST_F(NotifierTest, AGpuIdleForTheSetMinutesIsReportedOncePerRun) {

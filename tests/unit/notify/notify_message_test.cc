@@ -36,12 +36,9 @@ TEST(LastLinesTest, KeepsTheLastNLines) {
     int n;
     const char* want;
   } cases[] = {
-      {"", 30, ""},
-      {"a\nb\nc\n", 2, "b\nc"},
-      {"a\nb\nc", 2, "b\nc"},
-      {"a\nb\nc\n", 5, "a\nb\nc"},
-      {"only", 1, "only"},
-      {"a\n\n\nb\n", 2, "\nb"},
+      {"", 30, ""},           {"a\nb\nc\n", 2, "b\nc"},
+      {"a\nb\nc", 2, "b\nc"}, {"a\nb\nc\n", 5, "a\nb\nc"},
+      {"only", 1, "only"},    {"a\n\n\nb\n", 2, "\nb"},
       {"x\n", 0, ""},
   };
   for (const Case& c : cases) EXPECT_EQ(LastLines(c.text, c.n), c.want) << c.text;
@@ -56,13 +53,11 @@ TEST(FormatRunDurationTest, MillisecondsUnderASecondElseUnits) {
 
 TEST(RenderEmailTest, SaysTaskUserNodeGpusExitCodeDurationOutputAndLink) {
   EmailMessage m = RenderEmail(FailedRun());
-  EXPECT_EQ(m.subject,
-            "[gpuq] task 12 (train) by alice failed with exit code 3 on gpu1 (GPU 0,2)");
-  for (const char* line :
-       {"Task: task 12 (train)\n", "User: alice\n", "Run: 31 (attempt 2)\n", "Exit code: 3\n",
-        "Duration: 1h2m3s\n", "Node: gpu1\n", "GPUs: 0,2\n",
-        "Link: https://gpuq.lab/admin/tasks/12\n",
-        "Last lines of output:\nepoch 9\nTraceback: boom\n"}) {
+  EXPECT_EQ(m.subject, "[gpuq] task 12 (train) by alice failed with exit code 3 on gpu1 (GPU 0,2)");
+  for (const char* line : {"Task: task 12 (train)\n", "User: alice\n", "Run: 31 (attempt 2)\n",
+                           "Exit code: 3\n", "Duration: 1h2m3s\n", "Node: gpu1\n", "GPUs: 0,2\n",
+                           "Link: https://gpuq.lab/admin/tasks/12\n",
+                           "Last lines of output:\nepoch 9\nTraceback: boom\n"}) {
     EXPECT_NE(m.body.find(line), std::string::npos) << line << " in\n" << m.body;
   }
 }

@@ -32,7 +32,8 @@ class NotifySettingsTest : public ::testing::Test {
 TEST_F(NotifySettingsTest, StoredValuesOverrideStartupAndNullGoesBack) {
   ASSERT_TRUE(Update(R"({"smtp": {"host": "mail.lab", "port": 2525, "security": "starttls",
                                     "user": "bot", "password": "pw", "from": "gpuq@lab.org"},
-                         "public_url": "https://gpuq.lab/", "gpu_idle_minutes": 15})").ok());
+                         "public_url": "https://gpuq.lab/", "gpu_idle_minutes": 15})")
+                  .ok());
   NotifySettings s = Load();
   EXPECT_EQ(s.smtp.host, "mail.lab");
   EXPECT_EQ(s.smtp.EffectivePort(), 2525);
