@@ -3,10 +3,14 @@
   - submit -> the command's first line runs, on an idle node (warm SSH link);
   - a run exits -> the next queued task starts on the freed GPU (one node, one GPU, a queue).
 Prints medians and p99 in ms.     bench/latency.py [--rounds 30]   (needs build/master/gpuq)
+--silent-notify: every task end also e-mails its owner and posts to a webhook, both to a server
+that accepts connections and never answers (each delivery hangs for its 20 s timeout), to show
+that notifications never delay scheduling.
 """
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 import time
@@ -33,13 +37,27 @@ def epoch(rfc3339):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--silent-notify", action="store_true")
     args = ap.parse_args()
     marks = Path(tempfile.mkdtemp(prefix="gpuq-latency-"))
-    with SimCluster(1, gpus=1, first_ip="127.0.4.11") as cluster, Master() as master:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(128)
+    silent_port = silent.getsockname()[1]
+    extra = ["--smtp-host", "127.0.0.1", "--smtp-port", str(silent_port),
+             "--smtp-from", "gpuq@bench.test"] if args.silent_notify else []
+    with SimCluster(1, gpus=1, first_ip="127.0.4.11") as cluster, \
+            Master(extra_args=extra) as master:
         token = master.login()
         master.put_credential(token, cluster.key)
         master.add_node(token, cluster.nodes[0])
         wait_for(lambda: master.nodes_by_name(token)["node1"]["available"], timeout=15)
+        if args.silent_notify:
+            master.api("PUT", "/api/v1/me/notifications",
+                       {"email": "admin@bench.test", "notify_default": "end"}, token=token)
+            master.api("POST", "/api/v1/notify/targets", {
+                "address": "http://127.0.0.1:%d/hook" % silent_port,
+                "events": ["run_started", "run_ended"]}, token=token)
 
         def submit(command):
             t0 = time.time()
@@ -73,8 +91,12 @@ def main():
         handover = [(float((marks / ("start-%d" % (i + 1))).read_text()) -
                      float((marks / ("end-%d" % i)).read_text())) * 1000
                     for i in range(args.rounds)]
+        pending = len(master.api("GET", "/api/v1/notifications?status=pending&limit=1000",
+                                 token=token)[1])
+    silent.close()
     print(json.dumps({"submit_to_first_line": stats(first_line),
-                      "exit_to_next_start_on_freed_gpu": stats(handover)}, indent=2))
+                      "exit_to_next_start_on_freed_gpu": stats(handover),
+                      "notifications_pending_at_end": pending}, indent=2))
 
 
 if __name__ == "__main__":

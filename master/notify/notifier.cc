@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "common/gpu_indices.h"
 #include "master/store/node_store.h"
@@ -15,6 +16,15 @@ namespace {
 constexpr int kBatch = 50;
 // Only the end of a run's output is read: a log may be gigabytes.
 constexpr std::streamoff kTailBytes = 64 * 1024;
+
+// Messages that share a destination share its fate: every e-mail goes through the one SMTP
+// server; webhooks per scheme://host:port.
+std::string Destination(const NotificationRow& m) {
+  if (m.channel == "email") return "smtp";
+  size_t host = m.recipient.find("://");
+  size_t end = host == std::string::npos ? std::string::npos : m.recipient.find('/', host + 3);
+  return m.recipient.substr(0, end);
+}
 
 }  // namespace
 
@@ -132,10 +142,19 @@ void Notifier::DeliverDue() {
   }
   if (due->empty()) return;
   Result<NotifySettings> settings = Settings();
+  // A destination that just failed (or hung until its timeout) is not tried again in this
+  // pass: its other messages wait as long as the failed one, so one dead server costs one
+  // timeout per retry, not one per message, and the rest of the outbox keeps moving.
+  std::map<std::string, std::pair<std::string, UnixMs>> failed_destinations;
   for (const NotificationRow& m : *due) {
     {
       std::lock_guard lock(mu_);
       if (stop_) return;
+    }
+    if (auto f = failed_destinations.find(Destination(m)); f != failed_destinations.end()) {
+      Status s = outbox_.Defer(m.id, f->second.first, f->second.second);
+      if (!s.ok()) spdlog::error("notification {}: {}", m.id, s.ToString());
+      continue;
     }
     // Webhooks need no settings; e-mails need SMTP's.
     Status s = settings.ok() || m.channel == "webhook"
@@ -166,8 +185,9 @@ void Notifier::DeliverDue() {
       spdlog::warn("notification {} ({} to {}): attempt {} failed, next in {} ms: {}", m.id,
                    m.event, m.recipient, attempts, delay_ms, s.message());
     }
-    Status mark =
-        outbox_.MarkAttemptFailed(m.id, s.message(), clock_->NowUnixMs() + delay_ms, give_up);
+    UnixMs next_at = clock_->NowUnixMs() + delay_ms;
+    failed_destinations[Destination(m)] = {"not tried: " + s.message(), next_at};
+    Status mark = outbox_.MarkAttemptFailed(m.id, s.message(), next_at, give_up);
     if (!mark.ok()) spdlog::error("notification {}: {}", m.id, mark.ToString());
   }
 }

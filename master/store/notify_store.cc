@@ -261,6 +261,17 @@ Status NotifyOutbox::MarkAttemptFailed(int64_t id, const std::string& error, Uni
   });
 }
 
+Status NotifyOutbox::Defer(int64_t id, const std::string& why, UnixMs next_attempt_at) {
+  return db_->WithLock([&](Connection& conn) -> Status {
+    Result<Statement> stmt = conn.Prepare(
+        "UPDATE notifications SET last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND status = 'pending'");
+    if (!stmt.ok()) return stmt.status();
+    GPUQ_RETURN_IF_ERROR(stmt->BindAll(why, next_attempt_at, id));
+    return stmt->Run();
+  });
+}
+
 Status NotifyOutbox::Retry(int64_t id) {
   UnixMs now = clock_->NowUnixMs();
   return db_->WithLock([&](Connection& conn) -> Status {

@@ -105,6 +105,9 @@ class NotifyOutbox {
   // `give_up`, failed for good.
   Status MarkAttemptFailed(int64_t id, const std::string& error, UnixMs next_attempt_at,
                            bool give_up);
+  // Moves a pending message's next attempt to `next_attempt_at` without counting an attempt
+  // (its destination just failed for another message), noting why in last_error.
+  Status Defer(int64_t id, const std::string& why, UnixMs next_attempt_at);
   // A failed message goes back to pending, due now, attempts reset. kNotFound when there is
   // no such message; kFailedPrecondition when it is not failed.
   Status Retry(int64_t id);

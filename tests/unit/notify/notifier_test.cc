@@ -260,6 +260,33 @@ TEST_F(NotifierTest, ARestartedNotifierResumesPendingMessagesAndSendsEachOnce) {
   EXPECT_EQ(Outbox("sent").size(), 2u);
 }
 
+TEST_F(NotifierTest, ADeadDestinationCostsOneAttemptPerPassNotOnePerMessage) {
+  AddTarget("webhook", "https://dead.example:8443/a", {"run_ended"});
+  AddTarget("webhook", "https://dead.example:8443/b", {"run_ended"});
+  AddTarget("webhook", "https://alive.example/c", {"run_ended"});
+  sender_.fail = true;
+  for (int i = 0; i < 3; ++i) Run(Submit("off"), "succeeded", 0);
+  std::unique_ptr<Notifier> notifier = MakeNotifier();
+  notifier->RunOnce();
+  // One try per host; the other five messages to each wait with the failed one.
+  EXPECT_EQ(sender_.attempts, 2);
+  std::vector<NotificationRow> pending = Outbox("pending");
+  ASSERT_EQ(pending.size(), 9u);
+  int tried = 0;
+  for (const NotificationRow& m : pending) {
+    tried += m.attempts;
+    EXPECT_EQ(m.next_attempt_at, clock_.NowUnixMs() + 1000) << m.recipient;
+    EXPECT_NE(m.last_error.find("HTTP 503"), std::string::npos) << m.last_error;
+  }
+  EXPECT_EQ(tried, 2);
+
+  sender_.fail = false;
+  clock_.Advance(milliseconds(1000));
+  notifier->RunOnce();
+  EXPECT_EQ(sender_.posts.size(), 9u);
+  EXPECT_EQ(Outbox("sent").size(), 9u);
+}
+
 TEST_F(NotifierTest, DeletingATargetEndsItsRetries) {
   int64_t hook = AddTarget("webhook", "https://hooks/broken", {"run_started"});
   sender_.fail = true;
