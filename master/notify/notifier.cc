@@ -189,6 +189,9 @@ void Notifier::DeliverDue() {
     failed_destinations[Destination(m)] = {"not tried: " + s.message(), next_at};
     Status mark = outbox_.MarkAttemptFailed(m.id, s.message(), next_at, give_up);
     if (!mark.ok()) spdlog::error("notification {}: {}", m.id, mark.ToString());
+    // A failure may have taken the whole timeout: queue what happened meanwhile, so the
+    // outbox (and the panel) show it while this pass goes on.
+    DispatchEvents();
   }
 }
 

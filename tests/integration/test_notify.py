@@ -137,6 +137,8 @@ class NotifyTestBase(unittest.TestCase):
                                 token=token)
         self.assertEqual(status, 200, me)
         self.assertEqual(me, {"email": email_addr, "notify_default": notify_default})
+        status, me = master.api("GET", "/api/v1/me", token=token)
+        self.assertEqual((me["email"], me["notify_default"]), (email_addr, notify_default))
         return token
 
     def add_target(self, master, token, path, fmt, events, kind="webhook", address=None):
