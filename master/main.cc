@@ -12,6 +12,7 @@
 #include "master/app/master_config.h"
 #include "master/cli/api_client.h"
 #include "master/cli/client_commands.h"
+#include "master/cli/notify_cli.h"
 #include "master/cli/task_cli.h"
 
 int main(int argc, char** argv) {
@@ -36,6 +37,15 @@ int main(int argc, char** argv) {
       {"lost-after-ms", "runs on a node away this long are lost (default 600000)"},
       {"tls-cert", "serve HTTPS with this PEM certificate (chain); needs --tls-key"},
       {"tls-key", "the PEM private key of --tls-cert"},
+      {"public-url", "the master's URL in notification links (default http://<listen>)"},
+      {"smtp-host", "SMTP server for e-mail notifications (env GPUQ_SMTP_HOST)"},
+      {"smtp-port", "SMTP port (default 25, 587 or 465 by --smtp-security)"},
+      {"smtp-security", "none, starttls or tls (default none)"},
+      {"smtp-user", "SMTP login; the password only from GPUQ_SMTP_PASSWORD or --config"},
+      {"smtp-from", "From: address of notification e-mails"},
+      {"notify-retry-base-ms", "first retry of a failed notification; doubles (default 30000)"},
+      {"notify-retry-max-ms", "longest wait between notification attempts (default 3600000)"},
+      {"notify-max-attempts", "attempts before a notification is failed (default 10)"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {
@@ -92,6 +102,7 @@ int main(int argc, char** argv) {
   cred_set_cmd->add_option("--key", key_file, "private key file (no passphrase)")->required();
 
   cli::TaskCli task_cli(app, add_client_flags);  // submit, queue, show, cancel, logs, import
+  cli::NotifyCli notify_cli(app, add_client_flags);  // notify me|targets|add|rm|test|log|retry
 
   try {
     app.parse(argc, argv);
@@ -109,9 +120,7 @@ int main(int argc, char** argv) {
       }
     }
     std::map<std::string, std::string> env;
-    for (const char* setting :
-         {"listen", "data", "probe_interval_ms", "probe_timeout_ms", "connect_timeout_ms",
-          "kill_grace_ms", "lost_after_ms", "tls_cert", "tls_key"}) {
+    for (const std::string& setting : MasterSettingNames()) {
       std::string name = MasterSettingEnvName(setting);
       if (const char* v = std::getenv(name.c_str())) env[name] = v;
     }
@@ -148,5 +157,6 @@ int main(int argc, char** argv) {
   if (*node_accept_cmd) return cli::AcceptNodeKey(client, node_ref, fingerprint);
   if (*cred_set_cmd) return cli::SetCredential(client, remote_user, key_file);
   if (int code = 0; task_cli.Run(client, &code)) return code;
+  if (int code = 0; notify_cli.Run(client, &code)) return code;
   return cli::kExitUsage;
 }

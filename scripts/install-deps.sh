@@ -17,6 +17,8 @@ PACKAGES=(
   openssl
   # the panel's browser test: real headless Chromium, driven by playwright-core (npm)
   chromium
+  # notification tests: a real SMTP sink on loopback
+  python3-aiosmtpd
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include "master/secrets/token.h"
 #include "master/store/audit_log.h"
 #include "master/store/credential_store.h"
+#include "master/store/notify_store.h"
 #include "master/store/token_store.h"
 #include "web/account_rules.h"
 #include "web/api_json.h"
@@ -110,8 +111,13 @@ void CreateUser(WebContext* ctx, const httplib::Request& req, httplib::Response&
 void RegisterAccountRoutes(httplib::Server& server, WebContext* ctx) {
   server.Post("/api/v1/tokens", Guarded([ctx](const auto& req, auto& res) { CreateToken(ctx, req, res); }));
 
-  server.Get("/api/v1/me", Authed(ctx, Role::kAnyUser, [](const auto&, auto& res, const UserRow& user) {
-    ReplyJson(res, 200, UserJson(user));
+  server.Get("/api/v1/me", Authed(ctx, Role::kAnyUser, [ctx](const auto&, auto& res, const UserRow& user) {
+    nlohmann::json me = UserJson(user);
+    // Notification preferences (set with PUT /api/v1/me/notifications, web/api_notify.cc).
+    Result<std::string> email = GetUserEmail(ctx->db, user.id);
+    me["email"] = email.ok() ? *email : "";
+    me["notify_default"] = user.notify_default;
+    ReplyJson(res, 200, me);
   }));
   server.Get("/api/v1/me/credential", Authed(ctx, Role::kAnyUser, [ctx](const auto&, auto& res,
                                                                          const UserRow& user) {

@@ -12,6 +12,8 @@ void RegisterAccountRoutes(httplib::Server& server, WebContext* ctx);  // tokens
 void RegisterNodeRoutes(httplib::Server& server, WebContext* ctx);     // nodes, gpus
 void RegisterTaskRoutes(httplib::Server& server, WebContext* ctx);     // tasks, runs, logs
 void RegisterMetricsRoutes(httplib::Server& server, WebContext* ctx);  // /metrics
+// settings/notifications, notify/targets, notifications, me/notifications
+void RegisterNotifyRoutes(httplib::Server& server, WebContext* ctx);
 
 }  // namespace gpuq
 

@@ -52,6 +52,7 @@ ApiServer::ApiServer(WebContext ctx, const TlsFiles& tls)
   RegisterTaskRoutes(s, &ctx_);
   RegisterMetricsRoutes(s, &ctx_);
   RegisterPanelRoutes(s, &ctx_);
+  RegisterNotifyRoutes(s, &ctx_);
 
   // Unknown routes under /api answer in the API's error shape.
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -15,6 +15,8 @@
 
 namespace gpuq {
 
+class Notifier;  // master/notify/notifier.h
+
 // What the web layer may ask the master to do. The web layer reads the store and the
 // cluster state itself, but never talks to nodes (DESIGN.md, module map).
 class MasterActions {
@@ -54,6 +56,8 @@ struct WebContext {
   std::string data_dir;
   // The panel is served over TLS: its cookies are marked Secure.
   bool tls = false;
+  // Notification settings, targets, outbox and "send test" (web/api_notify.cc).
+  Notifier* notifier = nullptr;
 };
 
 }  // namespace gpuq

@@ -23,6 +23,8 @@
 #include "master/app/retention_job.h"
 #include "master/app/sched_source.h"
 #include "master/exec/executor.h"
+#include "master/notify/curl_sender.h"
+#include "master/notify/notifier.h"
 #include "master/node/ssh_transport.h"
 #include "master/sched/scheduler.h"
 #include "master/secrets/password.h"
@@ -107,6 +109,32 @@ Status EnsureAdmin(Database* db, Clock* clock) {
               << std::endl;
   }
   return Status::Ok();
+}
+
+// The notification settings the master starts with; links default to the listen address
+// (this machine's host name when listening on every address).
+NotifySettings StartupNotifySettings(const MasterOptions& options, const std::string& host,
+                                     int port) {
+  NotifySettings s;
+  s.smtp.host = options.smtp_host;
+  s.smtp.port = options.smtp_port;
+  s.smtp.security = options.smtp_security;
+  s.smtp.user = options.smtp_user;
+  s.smtp.password = options.smtp_password;
+  s.smtp.from = options.smtp_from;
+  s.public_url = options.public_url;
+  if (s.public_url.empty()) {
+    std::string name = host;
+    if (name == "0.0.0.0" || name == "::" || name.empty()) {
+      char buf[256] = {0};
+      name = ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "localhost";
+    } else if (name.find(':') != std::string::npos) {
+      name = "[" + name + "]";
+    }
+    s.public_url = "http://" + name + ":" + std::to_string(port);
+  }
+  while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
+  return s;
 }
 
 // What the web layer may ask of the master.
@@ -238,6 +266,17 @@ int RunMaster(const MasterOptions& options) {
   });
   events.SetOnAvailabilityChange([&scheduler] { scheduler.Wake(); });
 
+  // Notifications: the executor records events in its own transactions; one notifier thread
+  // delivers them, so no SMTP or HTTP call ever holds up scheduling.
+  CurlSender notify_sender;
+  NotifierOptions notify_options;
+  notify_options.startup = StartupNotifySettings(options, host, port);
+  notify_options.data_dir = options.data_dir;
+  notify_options.retry_base = std::chrono::milliseconds(options.notify_retry_base_ms);
+  notify_options.retry_max = std::chrono::milliseconds(options.notify_retry_max_ms);
+  notify_options.max_attempts = options.notify_max_attempts;
+  Notifier notifier(db->get(), clock, &*secrets, &notify_sender, &cluster, notify_options);
+
   LoginLimiter login_limiter(clock);
   Actions actions(&links, &cluster, db->get(), clock, &scheduler, &executor);
   WebContext web;
@@ -250,6 +289,7 @@ int RunMaster(const MasterOptions& options) {
   web.metrics = &metrics;
   web.data_dir = options.data_dir;
   web.tls = !options.tls_cert.empty();  // panel cookies are then marked Secure
+  web.notifier = &notifier;
   ApiServer server(web, TlsFiles{options.tls_cert, options.tls_key});
   if (Status s = server.Bind(host, port); !s.ok()) return fail(s);
   if (Status s = links.StartAll(); !s.ok()) return fail(s);
@@ -257,6 +297,7 @@ int RunMaster(const MasterOptions& options) {
   scheduler.Start();
   RetentionJob retention(db->get(), clock, options.data_dir);  // the panel's retention setting
   retention.Start();
+  notifier.Start();
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -271,6 +312,7 @@ int RunMaster(const MasterOptions& options) {
   retention.Stop();
   scheduler.Stop();
   executor.Stop();
+  notifier.Stop();
   links.StopAll();
   // If the server stopped for another reason, release the signal waiter.
   pthread_kill(signal_waiter.native_handle(), SIGTERM);

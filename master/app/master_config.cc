@@ -7,6 +7,8 @@
 #include <functional>
 #include <sstream>
 
+#include "master/notify/notify_settings.h"
+
 namespace gpuq {
 namespace {
 
@@ -43,6 +45,19 @@ std::function<Status(const std::string&, MasterOptions*)> FileSetting(
   };
 }
 
+// A text setting, checked by `validate` (a notify_settings validator) when there is one.
+std::function<Status(const std::string&, MasterOptions*)> StringSetting(
+    std::string MasterOptions::*field, Status (*validate)(std::string_view, const std::string&)) {
+  return [=](const std::string& value, MasterOptions* out) {
+    if (validate != nullptr) {
+      Status s = validate(value, "");
+      if (!s.ok()) return Status::InvalidArgument(s.message() + ", got '" + value + "'");
+    }
+    out->*field = value;
+    return Status::Ok();
+  };
+}
+
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = {
       {"listen",
@@ -64,6 +79,16 @@ const std::vector<Setting>& Settings() {
       {"lost_after_ms", IntSetting(&MasterOptions::lost_after_ms, 1000, 604800000)},
       {"tls_cert", FileSetting(&MasterOptions::tls_cert)},
       {"tls_key", FileSetting(&MasterOptions::tls_key)},
+      {"public_url", StringSetting(&MasterOptions::public_url, ValidateHttpUrl)},
+      {"smtp_host", StringSetting(&MasterOptions::smtp_host, nullptr)},
+      {"smtp_port", IntSetting(&MasterOptions::smtp_port, 1, 65535)},
+      {"smtp_security", StringSetting(&MasterOptions::smtp_security, ValidateSmtpSecurity)},
+      {"smtp_user", StringSetting(&MasterOptions::smtp_user, nullptr)},
+      {"smtp_password", StringSetting(&MasterOptions::smtp_password, nullptr)},
+      {"smtp_from", StringSetting(&MasterOptions::smtp_from, ValidateEmailAddress)},
+      {"notify_retry_base_ms", IntSetting(&MasterOptions::notify_retry_base_ms, 10, 86400000)},
+      {"notify_retry_max_ms", IntSetting(&MasterOptions::notify_retry_max_ms, 10, 604800000)},
+      {"notify_max_attempts", IntSetting(&MasterOptions::notify_max_attempts, 1, 1000)},
   };
   return settings;
 }
@@ -80,6 +105,12 @@ bool Known(const std::string& key) {
 }
 
 }  // namespace
+
+std::vector<std::string> MasterSettingNames() {
+  std::vector<std::string> names;
+  for (const Setting& setting : Settings()) names.emplace_back(setting.name);
+  return names;
+}
 
 std::string MasterSettingEnvName(const std::string& setting) {
   std::string env = "GPUQ_";

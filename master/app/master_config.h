@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "master/app/master.h"
@@ -25,6 +26,9 @@ Result<MasterOptions> ResolveMasterOptions(const std::map<std::string, std::stri
 
 // The environment variable of a setting: "probe_interval_ms" -> "GPUQ_PROBE_INTERVAL_MS".
 std::string MasterSettingEnvName(const std::string& setting);
+
+// Every setting's name ("listen", "probe_interval_ms", ...), in the order they are applied.
+std::vector<std::string> MasterSettingNames();
 
 }  // namespace gpuq
 

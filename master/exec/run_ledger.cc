@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/gpu_indices.h"
+#include "master/store/notify_store.h"
 
 namespace gpuq {
 namespace {
@@ -154,7 +155,10 @@ Status RunLedger::MarkRunning(RunId run, int64_t pid) {
         "WHERE id = (SELECT task_id FROM runs WHERE id = ?) AND status = 'starting'");
     if (!t.ok()) return t.status();
     GPUQ_RETURN_IF_ERROR(t->BindAll(now, run));
-    return t->Run();
+    GPUQ_RETURN_IF_ERROR(t->Run());
+    // In this transaction, so the notification exists if and only if the start does.
+    return NotifyOutbox::RecordEvent(conn, "run_started",
+                                     nlohmann::json{{"run", run.value}}.dump(), now);
   });
 }
 
@@ -194,6 +198,10 @@ Result<bool> RunLedger::End(RunId run, const std::string& status, std::optional<
                                : update->BindAll(status, now, now, task_id));
     GPUQ_RETURN_IF_ERROR(update->Run());
     if (!retry && IsFinalFailure(status)) GPUQ_RETURN_IF_ERROR(CancelDependents(conn, task_id, now));
+    // "final": the task ended with this run (no retry), which is what task e-mails and
+    // "task failed after retries" follow.
+    GPUQ_RETURN_IF_ERROR(NotifyOutbox::RecordEvent(
+        conn, "run_ended", nlohmann::json{{"run", run.value}, {"final", !retry}}.dump(), now));
     return true;
   });
 }

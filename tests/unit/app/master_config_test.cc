@@ -69,5 +69,27 @@ TEST(MasterConfigTest, TlsNeedsBothReadableFiles) {
   EXPECT_EQ(both->tls_key, "/proc/self/status");
 }
 
+TEST(MasterConfigTest, SmtpSettingsFromEnvAndFileWithTheSamePrecedence) {
+  Map file = {{"smtp_host", "file.lab"}, {"smtp_from", "gpuq@lab.org"}, {"smtp_password", "pw"}};
+  Map env = {{"GPUQ_SMTP_HOST", "env.lab"}, {"GPUQ_SMTP_PORT", "2525"},
+             {"GPUQ_SMTP_SECURITY", "starttls"}, {"GPUQ_SMTP_USER", "bot"}};
+  auto o = ResolveMasterOptions({{"smtp_user", "flag-bot"}}, env, file);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->smtp_host, "env.lab");
+  EXPECT_EQ(o->smtp_port, 2525);
+  EXPECT_EQ(o->smtp_security, "starttls");
+  EXPECT_EQ(o->smtp_user, "flag-bot");
+  EXPECT_EQ(o->smtp_password, "pw");
+  EXPECT_EQ(o->smtp_from, "gpuq@lab.org");
+  EXPECT_EQ(o->notify_retry_base_ms, 30000);  // default
+  EXPECT_TRUE(ParseMasterConfig("smtp-host = mail.lab\nnotify_max_attempts = 3\n").ok());
+
+  auto bad = ResolveMasterOptions({}, {{"GPUQ_SMTP_SECURITY", "ssl"}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "smtp_security");
+  EXPECT_NE(bad.status().message().find("GPUQ_SMTP_SECURITY"), std::string::npos);
+  EXPECT_EQ(ResolveMasterOptions({}, {}, {{"smtp_from", "nobody"}}).status().field(), "smtp_from");
+}
+
 }  // namespace
 }  // namespace gpuq

@@ -59,6 +59,37 @@ TEST_F(RunLedgerTest, ReserveClaimsOnlyQueuedTasksAndCountsAttempts) {
   EXPECT_EQ((*live)[0].status, "starting");
 }
 
+// Notifications (migrations/0003): a start and an end each record one event in their own
+// transaction; a replayed start or end records none.
+TEST_F(RunLedgerTest, StartsAndEndsRecordOneNotifyEventEach) {
+  TaskId task = Submit(/*retries=*/1);
+  RunId first = *Ledger().Reserve(task, node_, "n1", {0}, "alice");
+  ASSERT_TRUE(Ledger().MarkRunning(first, 10).ok());
+  ASSERT_TRUE(Ledger().MarkRunning(first, 10).ok());
+  ASSERT_TRUE(*Ledger().End(first, "failed", 1, "exit code 1"));
+  ASSERT_FALSE(*Ledger().End(first, "failed", 1, "replayed"));
+  RunId second = *Ledger().Reserve(task, node_, "n1", {0}, "alice");
+  ASSERT_TRUE(*Ledger().End(second, "failed", 1, "exit code 1"));  // never reported running
+  EXPECT_EQ(
+      store_test::QueryInt(*db_, "SELECT COUNT(*) FROM notify_events WHERE kind = 'run_started'"),
+      1);
+  EXPECT_EQ(
+      store_test::QueryInt(*db_, "SELECT COUNT(*) FROM notify_events WHERE kind = 'run_ended'"), 2);
+  // The retried end is not final; the last one is.
+  EXPECT_EQ(store_test::QueryInt(*db_,
+                                 "SELECT COUNT(*) FROM notify_events WHERE kind = 'run_ended' "
+                                 "AND json_extract(facts_json, '$.final') = 0 "
+                                 "AND json_extract(facts_json, '$.run') = " +
+                                     std::to_string(first.value)),
+            1);
+  EXPECT_EQ(store_test::QueryInt(*db_,
+                                 "SELECT COUNT(*) FROM notify_events WHERE kind = 'run_ended' "
+                                 "AND json_extract(facts_json, '$.final') = 1 "
+                                 "AND json_extract(facts_json, '$.run') = " +
+                                     std::to_string(second.value)),
+            1);
+}
+
 TEST_F(RunLedgerTest, EndsAreIdempotent) {
   TaskId task = Submit();
   RunId run = *Ledger().Reserve(task, node_, "n1", {0}, "alice");
