@@ -34,6 +34,12 @@ int main(int argc, char** argv) {
       {"connect-timeout-ms", "SSH connect timeout (default 5000)"},
       {"kill-grace-ms", "cancel/time limit: TERM, then KILL after this (default 10000)"},
       {"lost-after-ms", "runs on a node away this long are lost (default 600000)"},
+      {"max-running", "at most N tasks starting or running at once (default 0 = no cap)"},
+      {"max-running-per-user", "at most N running tasks per user (default 0 = no cap)"},
+      {"max-running-per-node", "at most N running tasks per node (default 0 = no cap)"},
+      {"default-time-limit", "time limit of tasks that set none: 30m, 2h, 1d (default none)"},
+      {"queue-file", "a CSV queue file to watch: rows are tasks, status is written back"},
+      {"queue-file-user", "the account that owns the queue file's tasks (default admin)"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {
@@ -107,8 +113,10 @@ int main(int argc, char** argv) {
       }
     }
     std::map<std::string, std::string> env;
-    for (const char* setting : {"listen", "data", "probe_interval_ms", "probe_timeout_ms",
-                                "connect_timeout_ms", "kill_grace_ms", "lost_after_ms"}) {
+    for (const char* setting :
+         {"listen", "data", "probe_interval_ms", "probe_timeout_ms", "connect_timeout_ms",
+          "kill_grace_ms", "lost_after_ms", "max_running", "max_running_per_user",
+          "max_running_per_node", "default_time_limit", "queue_file", "queue_file_user"}) {
       std::string name = MasterSettingEnvName(setting);
       if (const char* v = std::getenv(name.c_str())) env[name] = v;
     }

@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "master/store/sched_settings.h"
+
 namespace gpuq {
 namespace {
 
@@ -46,6 +48,27 @@ const std::vector<Setting>& Settings() {
       {"connect_timeout_ms", IntSetting(&MasterOptions::connect_timeout_ms, 500, 120000)},
       {"kill_grace_ms", IntSetting(&MasterOptions::kill_grace_ms, 0, 3600000)},
       {"lost_after_ms", IntSetting(&MasterOptions::lost_after_ms, 1000, 604800000)},
+      {"max_running", IntSetting(&MasterOptions::max_running, 0, 100000)},
+      {"max_running_per_user", IntSetting(&MasterOptions::max_running_per_user, 0, 100000)},
+      {"max_running_per_node", IntSetting(&MasterOptions::max_running_per_node, 0, 100000)},
+      {"default_time_limit",
+       [](const std::string& v, MasterOptions* o) {
+         Result<std::optional<int64_t>> limit = ParseTimeLimitSetting(v);
+         if (!limit.ok()) return Status::InvalidArgument(limit.status().message());
+         o->default_time_limit_s = *limit;
+         return Status::Ok();
+       }},
+      {"queue_file",
+       [](const std::string& v, MasterOptions* o) {
+         o->queue_file = v;
+         return Status::Ok();
+       }},
+      {"queue_file_user",
+       [](const std::string& v, MasterOptions* o) {
+         if (v.empty()) return Status::InvalidArgument("must be an account name");
+         o->queue_file_user = v;
+         return Status::Ok();
+       }},
   };
   return settings;
 }

@@ -47,7 +47,9 @@ void Scheduler::RunOnce() {
   std::vector<TaskRequest> queue;
   std::map<TaskId, std::string> waiting;
   if (!source_->Read(&snapshot, &queue, &waiting).ok()) return;
-  Decision decision = Schedule(snapshot, queue, options_);
+  PolicyOptions options = options_;
+  source_->AdjustOptions(&options);
+  Decision decision = Schedule(snapshot, queue, options);
   std::map<NodeId, std::string> node_names;
   for (const NodeView& node : snapshot.nodes) node_names[node.id] = node.name;
   for (const Placement& placement : decision.placements) {

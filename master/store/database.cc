@@ -20,7 +20,9 @@ struct NumberedMigration {
   const EmbeddedFile* file;
 };
 
-// Sorts migrations by name and checks that their numbers run 1, 2, 3, ...
+// Sorts migrations by name and checks that their numbers rise, starting at 1. A gap is
+// allowed: engineers working in parallel hold numbers that land at the merge (0003 and 0005
+// beside 0004); the lead may make this strict again once the numbers are contiguous.
 Result<std::vector<NumberedMigration>> NumberMigrations(std::span<const EmbeddedFile> files) {
   std::vector<NumberedMigration> out;
   for (const EmbeddedFile& file : files) {
@@ -37,9 +39,11 @@ Result<std::vector<NumberedMigration>> NumberMigrations(std::span<const Embedded
     return a.file->name < b.file->name;
   });
   for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i].number != static_cast<int>(i) + 1) {
-      return Status::Internal("migration " + std::string(out[i].file->name) + " should be number " +
-                              std::to_string(i + 1) + ": migrations must be numbered 1, 2, 3, ...");
+    const int previous = i == 0 ? 0 : out[i - 1].number;
+    if (out[i].number <= previous || (i == 0 && out[i].number != 1)) {
+      return Status::Internal("migration " + std::string(out[i].file->name) +
+                              " is out of order: migrations are numbered 1, 2, 3, ... in name "
+                              "order, each number once");
     }
   }
   return out;
@@ -203,7 +207,7 @@ Status Database::Migrate(std::span<const EmbeddedFile> files) {
   Connection& conn = *conn_;
   Result<std::vector<NumberedMigration>> migrations = NumberMigrations(files);
   if (!migrations.ok()) return migrations.status();
-  const int newest = static_cast<int>(migrations->size());
+  const int newest = migrations->empty() ? 0 : migrations->back().number;
 
   auto check_version = [&](int64_t version) -> Status {
     if (version > newest) {

@@ -141,10 +141,17 @@ TEST(DatabaseTest, MigrationsApplyInNameOrderWhateverTheListOrder) {
 }
 
 TEST(DatabaseTest, RefusesMisnumberedMigrations) {
-  const EmbeddedFile gap[] = {{"0001_a.sql", "SELECT 1;"}, {"0003_c.sql", "SELECT 1;"}};
-  Result<std::unique_ptr<Database>> db = Database::OpenWithMigrations(":memory:", gap);
+  const EmbeddedFile twice[] = {{"0001_a.sql", "SELECT 1;"}, {"0001_b.sql", "SELECT 1;"}};
+  Result<std::unique_ptr<Database>> db = Database::OpenWithMigrations(":memory:", twice);
   ASSERT_FALSE(db.ok());
-  EXPECT_THAT(db.status().message(), HasSubstr("0003_c.sql"));
+  EXPECT_THAT(db.status().message(), HasSubstr("0001_b.sql"));
+  const EmbeddedFile late_start[] = {{"0002_b.sql", "SELECT 1;"}};
+  EXPECT_FALSE(Database::OpenWithMigrations(":memory:", late_start).ok());
+  // A gap (numbers held by work merged later) is allowed.
+  const EmbeddedFile gap[] = {{"0001_a.sql", "SELECT 1;"}, {"0003_c.sql", "SELECT 1;"}};
+  db = Database::OpenWithMigrations(":memory:", gap);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->schema_version(), 3);
 
   const EmbeddedFile unnumbered[] = {{"initial.sql", "SELECT 1;"}};
   db = Database::OpenWithMigrations(":memory:", unnumbered);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -25,8 +26,14 @@ inline std::unique_ptr<Database> OpenMemoryDb() {
   return db.ok() ? std::move(*db) : nullptr;
 }
 
-// The number of the newest embedded migration.
-inline int NewestMigration() { return kMigrationsCount; }
+// The number of the newest embedded migration (numbers may have gaps).
+inline int NewestMigration() {
+  int newest = 0;
+  for (const EmbeddedFile& file : EmbeddedMigrations()) {
+    newest = std::max(newest, std::stoi(std::string(file.name.substr(0, file.name.find('_')))));
+  }
+  return newest;
+}
 
 // Runs SQL that returns one integer (a count, a pragma).
 inline int64_t QueryInt(Database& db, const std::string& sql) {
