@@ -7,7 +7,9 @@ import time
 import unittest
 import urllib.request
 
-from harness import SimCluster
+import json
+
+from harness import GPUQ_SIM_WORK, SimCluster
 from master_harness import ADMIN_PASSWORD, Master, wait_for
 
 ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
@@ -170,6 +172,32 @@ class PinningTest(unittest.TestCase):
         done = self.wait_status(other["id"], ENDED, timeout=2.5)  # does not wait for GPU 3
         self.assertNotEqual(done["runs"][-1]["gpu_indices"], [3])
         self.wait_status(blocker["id"], ENDED)
+
+    def test_queue_and_nodes_views(self):
+        task = self.submit(command="%s --mem 1000 --seconds 4" % GPUQ_SIM_WORK, gpu_ids=[2],
+                           name="viewed")
+        run = self.wait_status(task["id"], {"running"})["runs"][-1]
+        self.master.cli("login", "--user", "admin", input=ADMIN_PASSWORD + "\n")
+        queue = self.master.cli("queue")
+        self.assertEqual(queue.returncode, 0, queue.stderr)
+        lines = queue.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["ID", "USER", "NAME", "STATE", "TIME", "GPUS", "NODE",
+                                            "REASON"])
+        row = [l.split() for l in lines[1:] if l.split()[0] == str(task["id"])][0]
+        self.assertEqual(row[1:4], ["admin", "viewed", "running"])
+        self.assertEqual(row[6], "node1:2")
+        as_json = json.loads(self.master.cli("queue", "--json").stdout)
+        self.assertIn(task["id"], [t["id"] for t in as_json])
+        # gpustat-like: GPU 2 shows the run's process as its holder once sampled.
+        wait_for(lambda: "run %d" % run["id"] in self.master.cli("nodes").stdout, timeout=10,
+                 message="holder shown in gpuq nodes")
+        nodes = self.master.cli("nodes")
+        gpu2 = [l for l in nodes.stdout.splitlines() if l.strip().startswith("[2]")][0]
+        self.assertIn("MiB", gpu2)
+        self.assertIn("run %d" % run["id"], gpu2)
+        listed = json.loads(self.master.cli("nodes", "--json").stdout)
+        self.assertEqual(len(listed[0]["gpus"]), 4)
+        self.wait_status(task["id"], ENDED)
 
     def test_cli_flags_reach_the_task(self):
         self.master.cli("login", "--user", "admin", input=ADMIN_PASSWORD + "\n")
