@@ -182,8 +182,8 @@ class QueueReader {
       spec.notify = *on ? "end" : "off";
     }
 
-    for (auto [column, out] : {std::pair{"gpu_ids", &spec.gpu_ids},
-                               std::pair{"prefer_gpus", &spec.prefer_gpus}}) {
+    for (auto [column, out] :
+         {std::pair{"gpu_ids", &spec.gpu_ids}, std::pair{"prefer_gpus", &spec.prefer_gpus}}) {
       std::optional<std::vector<int>> ids = ParseIndexList(Field(record, column));
       if (!ids) return Error(line, column, "must be GPU indices like 0,2");
       *out = std::move(*ids);

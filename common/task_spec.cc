@@ -13,8 +13,10 @@ using nlohmann::json;
 const std::vector<const char*> kFieldNames = {
     "name",         "command", "workdir", "gpus",      "mem_mib", "util_pct",
     "exclusive",    "share",   "node",    "gpu_model", "env",     "priority",
-    "time_limit_s", "retries", "after",   "notify",    "hold",     "gpu_ids",
-    "prefer_gpus",  "on_time_limit", "conda", "venv"};
+    "time_limit_s", "retries", "after",   "notify",    "hold"};
+// Where and how it runs (issue 7).
+const std::vector<const char*> kPlacementFieldNames = {"gpu_ids", "prefer_gpus", "on_time_limit",
+                                                       "conda", "venv"};
 
 bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
@@ -234,6 +236,7 @@ Result<TaskPatch> ParseTaskPatch(const json& body) {
   for (auto it = body.begin(); it != body.end(); ++it) {
     bool known = false;
     for (const char* name : kFieldNames) known = known || it.key() == name;
+    for (const char* name : kPlacementFieldNames) known = known || it.key() == name;
     if (!known) return Status::InvalidArgument("unknown field", it.key());
   }
   JsonFields f(body);
@@ -267,7 +270,8 @@ Result<TaskPatch> ParseTaskPatch(const json& body) {
   if (!notify.ok()) return notify.status();
   p.notify = std::move(*notify);
   GPUQ_RETURN_IF_ERROR(Take(f.Bool("hold"), &p.hold));
-  for (auto [name, out] : {std::pair{"gpu_ids", &p.gpu_ids}, std::pair{"prefer_gpus", &p.prefer_gpus}}) {
+  for (auto [name, out] :
+       {std::pair{"gpu_ids", &p.gpu_ids}, std::pair{"prefer_gpus", &p.prefer_gpus}}) {
     Result<std::optional<std::vector<int>>> ids = ReadGpuList(body, name);
     if (!ids.ok()) return ids.status();
     *out = std::move(*ids);

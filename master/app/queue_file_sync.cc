@@ -21,7 +21,7 @@ constexpr UnixMs kRecentRowMs = 60'000;
 
 constexpr const char* kWriteBack[] = {"task_id", "status", "allocated_gpus", "start_time",
                                       "end_time"};
-constexpr const char* kEditable[] = {"task_name", "command", "notify",  "work_dir",
+constexpr const char* kEditable[] = {"task_name", "command",   "notify",  "work_dir",
                                      "n_gpus",    "execution", "gpu_ids", "prefer_gpus"};
 
 std::string Trim(std::string_view s) {
@@ -85,9 +85,9 @@ std::optional<TaskId> ParseId(const std::string& text) {
 
 // A status the old tools wrote for a task that is over.
 bool SaysEnded(const std::string& status) {
-  static const std::set<std::string> kEnded = {"succeeded", "failed",   "cancelled",
+  static const std::set<std::string> kEnded = {"succeeded", "failed",    "cancelled",
                                                "canceled",  "timed_out", "lost",
-                                               "done",      "finished", "completed"};
+                                               "done",      "finished",  "completed"};
   return kEnded.count(Lower(Trim(status))) > 0;
 }
 
@@ -135,7 +135,8 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
   const UnixMs now = clock_->NowUnixMs();
   auto forget_recent = [&](std::optional<TaskId> id) {
     for (auto& [sig, ids] : recent_rows_) {
-      std::erase_if(ids, [&](const auto& e) { return e.first == id || now - e.second > kRecentRowMs; });
+      std::erase_if(ids,
+                    [&](const auto& e) { return e.first == id || now - e.second > kRecentRowMs; });
     }
     std::erase_if(recent_rows_, [](const auto& kv) { return kv.second.empty(); });
   };

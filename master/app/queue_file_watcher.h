@@ -73,12 +73,12 @@ class QueueFileWatcher {
   std::function<void()> on_tasks_changed_;
   QueueFileWatcherOptions options_;
 
-  FileSig last_seen_;         // at the previous poll
+  FileSig last_seen_;           // at the previous poll
   UnixMs last_seen_since_ = 0;  // when it became that
-  FileSig processed_;         // last read and accepted, or written by us
+  FileSig processed_;           // last read and accepted, or written by us
   bool have_processed_ = false;
-  bool accepted_ = false;     // the processed text was accepted (write-back allowed)
-  std::string fingerprint_;   // of the file's tasks when last written back
+  bool accepted_ = false;    // the processed text was accepted (write-back allowed)
+  std::string fingerprint_;  // of the file's tasks when last written back
   UnixMs last_sync_ = 0;
   std::string last_logged_;
 

@@ -46,7 +46,8 @@ Status SchedSource::Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* qu
   if (!settings_now.ok()) return settings_now.status();
   current_ = *settings_now;
   if (bad_key != bad_setting_logged_) {  // once per bad key, not once per cycle
-    if (!bad_key.empty()) spdlog::warn("setting {}: the stored value is not valid; ignored", bad_key);
+    if (!bad_key.empty())
+      spdlog::warn("setting {}: the stored value is not valid; ignored", bad_key);
     bad_setting_logged_ = bad_key;
   }
   UnixMs now = clock_->NowUnixMs();

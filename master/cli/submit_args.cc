@@ -109,9 +109,8 @@ Result<nlohmann::json> BuildSubmitBody(const SubmitOptions& o, const std::string
     body["after"] = ids;
   }
   if (o.hold) body["hold"] = true;
-  for (auto [flag, text, field] :
-       {std::tuple{"--gpu-ids", &o.gpu_ids, "gpu_ids"},
-        std::tuple{"--prefer-gpus", &o.prefer_gpus, "prefer_gpus"}}) {
+  for (auto [flag, text, field] : {std::tuple{"--gpu-ids", &o.gpu_ids, "gpu_ids"},
+                                   std::tuple{"--prefer-gpus", &o.prefer_gpus, "prefer_gpus"}}) {
     if (text->empty()) continue;
     std::optional<nlohmann::json> ids = GpuList(*text);
     if (!ids) return BadFlag(flag, "must be GPU indices separated by commas, like 0,2");

@@ -10,8 +10,8 @@
 #include "common/base64.h"
 #include "common/gpu_indices.h"
 #include "common/shell_quote.h"
-#include "master/exec/run_env.h"
 #include "master/exec/connect_params.h"
+#include "master/exec/run_env.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
 #include "master/store/sched_settings.h"
@@ -184,8 +184,7 @@ void Executor::Launch(const Placement& placement, const std::string& node_name) 
   flags.default_time_limit_s = options_.default_time_limit_s;
   Result<SchedSettings> live = ReadSchedSettings(settings, flags);
   Result<RunId> run = ledger_.Reserve(
-      placement.task, placement.node, node_name, placement.gpu_indices,
-      (*credential)->remote_user,
+      placement.task, placement.node, node_name, placement.gpu_indices, (*credential)->remote_user,
       live.ok() ? live->default_time_limit_s : options_.default_time_limit_s);
   if (!run.ok()) {
     spdlog::info("task {}: not started: {}", placement.task.value, run.status().message());

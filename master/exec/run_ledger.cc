@@ -204,12 +204,15 @@ Result<bool> RunLedger::End(RunId run, const std::string& status, std::optional<
     // A requeue is not a retry: it takes no retry and goes behind its priority class.
     bool requeue = status == "timed_out" && requeue_on_limit && !cancel_requested;
     Result<Statement> update =
-        requeue ? conn.Prepare("UPDATE tasks SET status = 'queued', queued_at = ?, "
-                               "updated_at = ? WHERE id = ?")
-        : retry ? conn.Prepare("UPDATE tasks SET status = 'queued', "
-                               "retries_left = retries_left - 1, updated_at = ? WHERE id = ?")
-                : conn.Prepare("UPDATE tasks SET status = ?, ended_at = ?, updated_at = ? "
-                               "WHERE id = ?");
+        requeue ? conn.Prepare(
+                      "UPDATE tasks SET status = 'queued', queued_at = ?, "
+                      "updated_at = ? WHERE id = ?")
+        : retry ? conn.Prepare(
+                      "UPDATE tasks SET status = 'queued', "
+                      "retries_left = retries_left - 1, updated_at = ? WHERE id = ?")
+                : conn.Prepare(
+                      "UPDATE tasks SET status = ?, ended_at = ?, updated_at = ? "
+                      "WHERE id = ?");
     if (!update.ok()) return update.status();
     GPUQ_RETURN_IF_ERROR(requeue ? update->BindAll(now, now, task_id)
                          : retry ? update->BindAll(now, task_id)

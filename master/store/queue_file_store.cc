@@ -51,8 +51,8 @@ Result<std::string> QueueFileStore::Fingerprint(const std::string& file) {
     Result<bool> row = stmt->Step();
     if (!row.ok()) return row.status();
     if (!*row) return std::string();
-    return std::to_string(stmt->ColumnInt64(0)) + "/" + std::to_string(stmt->ColumnInt64(1)) +
-           "/" + std::to_string(stmt->ColumnInt64(2));
+    return std::to_string(stmt->ColumnInt64(0)) + "/" + std::to_string(stmt->ColumnInt64(1)) + "/" +
+           std::to_string(stmt->ColumnInt64(2));
   });
 }
 

@@ -79,10 +79,12 @@ Result<TaskRow> ReadTaskRow(const Statement& stmt) {
   row.ended_at = stmt.ColumnOptionalInt64(23);
   row.cancel_requested_at = stmt.ColumnOptionalInt64(24);
   Result<std::vector<int>> gpu_ids = ParseGpuIndices(stmt.ColumnText(25));
-  if (!gpu_ids.ok()) return Status::Corruption(Name(row.id) + ": gpu_ids: " + gpu_ids.status().message());
+  if (!gpu_ids.ok())
+    return Status::Corruption(Name(row.id) + ": gpu_ids: " + gpu_ids.status().message());
   s.gpu_ids = std::move(*gpu_ids);
   Result<std::vector<int>> prefer = ParseGpuIndices(stmt.ColumnText(26));
-  if (!prefer.ok()) return Status::Corruption(Name(row.id) + ": prefer_gpus: " + prefer.status().message());
+  if (!prefer.ok())
+    return Status::Corruption(Name(row.id) + ": prefer_gpus: " + prefer.status().message());
   s.prefer_gpus = std::move(*prefer);
   s.on_time_limit = stmt.ColumnText(27);
   s.conda = stmt.ColumnText(28);

@@ -94,7 +94,8 @@ TEST_F(QueueFileSyncTest, EditedRowUpdatesAPendingTaskAndReleasesIt) {
 TEST_F(QueueFileSyncTest, EditOfAStartedTaskIsIgnoredAndRemovalDoesNotStopIt) {
   std::string out = Sync(std::string(kHeader) + ",a,sleep 1,,1,Yes,No,,,,\n");
   std::string id = Rows(out)[1][0];
-  NodeId node = *NodeStore(db_.get(), &clock_).Create(NodeSpec{"n1", "10.0.0.1", 22, "nvidia-smi", true});
+  NodeId node =
+      *NodeStore(db_.get(), &clock_).Create(NodeSpec{"n1", "10.0.0.1", 22, "nvidia-smi", true});
   RunLedger ledger(db_.get(), &clock_);
   RunId run = *ledger.Reserve(TaskId(std::stoll(id)), node, "n1", {0, 2}, "admin");
   clock_.Advance(std::chrono::milliseconds(1500));
@@ -125,8 +126,8 @@ TEST_F(QueueFileSyncTest, RemovedRowCancelsATaskNotStarted) {
 
 TEST_F(QueueFileSyncTest, TruncatedEmptyOrRowlessTextIsRefusedAndChangesNothing) {
   std::string full = Sync(std::string(kHeader) + ",a,true,,1,No,No,,,,\n,b,true,,1,No,No,,,,\n");
-  for (std::string broken : {full.substr(0, full.size() - 8), std::string(""),
-                             std::string(kHeader), full.substr(0, full.find(",b,") + 2)}) {
+  for (std::string broken : {full.substr(0, full.size() - 8), std::string(""), std::string(kHeader),
+                             full.substr(0, full.find(",b,") + 2)}) {
     Result<QueueSyncResult> r = sync_->Sync(broken);
     EXPECT_FALSE(r.ok()) << "accepted: " << broken;
   }

@@ -86,8 +86,8 @@ TEST(CsvTest, TextAfterClosingQuoteIsAnError) {
 }
 
 TEST(FormatCsvRecordTest, QuotesOnlyWhatNeedsItAndReadsBack) {
-  const std::vector<std::string> fields = {"plain", "a,b", "say \"hi\"", "two\nlines", " pad",
-                                           "", "x\r"};
+  const std::vector<std::string> fields = {"plain", "a,b", "say \"hi\"", "two\nlines",
+                                           " pad",  "",    "x\r"};
   const std::string line = FormatCsvRecord(fields);
   EXPECT_EQ(line, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" pad\",,\"x\r\"\n");
   Result<std::vector<CsvRecord>> back = ParseCsv(line + FormatCsvRecord({"1"}, "\r\n"));

@@ -38,9 +38,10 @@ TEST_F(SchedSettingsTest, ValuesAreCheckedWithTheKeyNamed) {
   EXPECT_TRUE(ValidateSchedSetting(kSettingDefaultTimeLimit, "2h").ok());
   EXPECT_EQ(*ParseTimeLimitSetting("1h30m"), 5400);
   using KV = std::pair<const char*, const char*>;
-  for (auto [key, value] : {KV{kSettingMaxRunning, "-1"}, KV{kSettingMaxRunningPerUser, ""},
-                            KV{kSettingMaxRunningPerNode, "1.5"}, KV{kSettingDefaultTimeLimit, "soon"},
-                            KV{kSettingDefaultTimeLimit, "400d"}}) {
+  for (auto [key, value] :
+       {KV{kSettingMaxRunning, "-1"}, KV{kSettingMaxRunningPerUser, ""},
+        KV{kSettingMaxRunningPerNode, "1.5"}, KV{kSettingDefaultTimeLimit, "soon"},
+        KV{kSettingDefaultTimeLimit, "400d"}}) {
     Status s = ValidateSchedSetting(key, value);
     EXPECT_FALSE(s.ok()) << key << "=" << value;
     EXPECT_EQ(s.field(), key);
