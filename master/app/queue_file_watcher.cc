@@ -86,12 +86,15 @@ void QueueFileWatcher::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+QueueFileWatcher::FileSig QueueFileWatcher::SigOf(const struct stat& st) {
+  return {st.st_ino, st.st_size,
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 bool QueueFileWatcher::Stat(FileSig* sig) const {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return false;
-  sig->ino = st.st_ino;
-  sig->size = st.st_size;
-  sig->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  *sig = SigOf(st);
   return true;
 }
 
@@ -125,8 +128,7 @@ void QueueFileWatcher::PollOnce() {
   std::string text;
   struct stat st {};
   bool ok = ::fstat(fd, &st) == 0 && ReadAll(fd, &text);
-  FileSig read_sig{st.st_ino, st.st_size,
-                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  FileSig read_sig = SigOf(st);
   if (!ok || !(read_sig == sig) || static_cast<off_t>(text.size()) != sig.size) {
     ::close(fd);  // changed while being read: the next poll sees it
     return;
@@ -148,15 +150,13 @@ void QueueFileWatcher::SyncAndWrite(std::string input, int fd, FileSig sig,
   std::string on_disk = input;
   int disk_fd = fd;
   int own_fd = -1;  // a descriptor this function opened (closed on return)
+  // The signature of the file as we last read or wrote it. Never a fresh stat: a change
+  // made after that must look like a change to the next poll.
+  FileSig disk_sig = sig;
   auto finish = [&](bool accepted) {
     if (own_fd >= 0) ::close(own_fd);
-    FileSig now_sig;
-    if (Stat(&now_sig)) {
-      processed_ = now_sig;
-      last_seen_ = now_sig;
-    } else {
-      processed_ = sig;
-    }
+    processed_ = disk_sig;
+    last_seen_ = disk_sig;
     have_processed_ = true;
     accepted_ = accepted;
     if (accepted) fingerprint_ = fingerprint;
@@ -219,6 +219,7 @@ void QueueFileWatcher::SyncAndWrite(std::string input, int fd, FileSig sig,
       }
       person_changed = ReadAll(disk_fd, &displaced) && displaced != on_disk;
     }
+    disk_sig = SigOf(tmp_st);
     if (!person_changed) return finish(true);
 
     // A person's edit landed while we wrote: sync their text and write again.
@@ -227,7 +228,9 @@ void QueueFileWatcher::SyncAndWrite(std::string input, int fd, FileSig sig,
     own_fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (own_fd < 0) return finish(true);
     disk_fd = own_fd;
-    if (!ReadAll(disk_fd, &on_disk)) return finish(true);
+    struct stat own_st {};
+    if (::fstat(disk_fd, &own_st) != 0 || !ReadAll(disk_fd, &on_disk)) return finish(true);
+    disk_sig = SigOf(own_st);
     input = std::move(displaced);
   }
   finish(true);

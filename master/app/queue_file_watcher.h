@@ -21,6 +21,7 @@
 //
 // Thread-safe: Start/Stop from one thread; PollOnce is also for tests (not with Start).
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -61,6 +62,7 @@ class QueueFileWatcher {
     int64_t mtime_ns = 0;
     bool operator==(const FileSig&) const = default;
   };
+  static FileSig SigOf(const struct stat& st);
   bool Stat(FileSig* sig) const;
   // Syncs `text` (read through `fd`, signature `sig`, with the tasks' `fingerprint` taken
   // before) and writes back what changed, merging a person's concurrent edit.
