@@ -154,6 +154,18 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
     const std::string digest = RowDigest(spec, editable);
 
     std::optional<TaskId> id = ParseId(Trim(fields[col["task_id"]]));
+    if (id && !mapped->count(*id)) {
+      // A row of a task from another queue file: the file was moved or renamed (or the
+      // master started with another path to it). The task follows its row.
+      Result<std::optional<std::pair<std::string, std::string>>> other = store.Find(*id);
+      if (!other.ok()) return other.status();
+      if (other->has_value()) {
+        spdlog::info("queue file {}: task {} came from {}: it follows its row", file_, id->value,
+                     (*other)->first);
+        GPUQ_RETURN_IF_ERROR(store.Put(*id, file_, (*other)->second));
+        (*mapped)[*id] = (*other)->second;
+      }
+    }
     if (id && mapped->count(*id) && !seen.count(*id)) {
       seen.insert(*id);
       task_of_record[r] = *id;

@@ -21,6 +21,20 @@ Result<std::map<TaskId, std::string>> QueueFileStore::List(const std::string& fi
   });
 }
 
+Result<std::optional<std::pair<std::string, std::string>>> QueueFileStore::Find(TaskId task) {
+  using Found = std::optional<std::pair<std::string, std::string>>;
+  return db_->WithLock([&](Connection& conn) -> Result<Found> {
+    Result<Statement> stmt =
+        conn.Prepare("SELECT file, row_hash FROM queue_file_tasks WHERE task_id = ?");
+    if (!stmt.ok()) return stmt.status();
+    GPUQ_RETURN_IF_ERROR(stmt->BindAll(task));
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Found();
+    return Found(std::pair(stmt->ColumnText(0), stmt->ColumnText(1)));
+  });
+}
+
 Status QueueFileStore::Put(TaskId task, const std::string& file, const std::string& row_hash) {
   return db_->WithLock([&](Connection& conn) -> Status {
     Result<Statement> stmt = conn.Prepare(

@@ -2,7 +2,9 @@
 #define GPUQ_MASTER_STORE_QUEUE_FILE_STORE_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common/ids.h"
 #include "common/status.h"
@@ -20,6 +22,8 @@ class QueueFileStore {
 
   // task -> row digest, for the tasks of `file`.
   Result<std::map<TaskId, std::string>> List(const std::string& file);
+  // The file a task came from and its row digest; nullopt when it came from none.
+  Result<std::optional<std::pair<std::string, std::string>>> Find(TaskId task);
   // Adds or replaces the task's entry.
   Status Put(TaskId task, const std::string& file, const std::string& row_hash);
   // OK when there was none.

@@ -163,6 +163,19 @@ TEST_F(QueueFileSyncTest, EndedRowsAreHistoryAndMissingColumnsAreAdded) {
   EXPECT_EQ(store_test::QueryInt(*db_, "SELECT COUNT(*) FROM tasks"), 1);
 }
 
+TEST_F(QueueFileSyncTest, RowsOfAMovedFileKeepTheirTasks) {
+  std::string out = Sync(std::string(kHeader) + ",a,true,,1,No,No,,,,\n");
+  QueueFileSync moved(db_.get(), &clock_, "/lab/new/tasks.csv", owner_);
+  Result<QueueSyncResult> r = moved.Sync(out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, out);
+  EXPECT_FALSE(r->tasks_changed);
+  EXPECT_EQ(store_test::QueryInt(*db_, "SELECT COUNT(*) FROM tasks"), 1);
+  // The old path no longer owns it: its (stale) file does not cancel the task.
+  Sync(std::string(kHeader) + ",b,true,,1,No,No,,,,\n");
+  EXPECT_EQ(Task(Rows(out)[1][0]).status, TaskStatus::kHeld);
+}
+
 TEST_F(QueueFileSyncTest, CrlfFilesStayCrlf) {
   std::string out = Sync("task_name,command\r\na,true\r\n");
   EXPECT_EQ(out.find("\r\n"), out.find('\n') - 1);
