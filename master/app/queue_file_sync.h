@@ -8,10 +8,10 @@
 // ROW IDENTITY. The task_id column holds the gpuq task id of the row's task, written back by
 // gpuq. A row whose task_id is empty, or names no task of this file (another tool's id, a
 // typo, the copy of a row already seen above it), is a new row: it is submitted and its
-// task_id is replaced by the new task's id. A task_id of a task that came from another queue
-// file (the file was moved or renamed) moves that task to this file. A row created but not yet seen back in the file
-// with its id (the write-back raced a person's edit) is recognised by its other columns
-// for a minute after it was submitted.
+// task_id is replaced by the new task's id. A task_id of a task that came from another
+// queue file (the file was moved or renamed) moves that task to this file. A row created
+// but not yet seen back in the file with its id (the write-back raced a person's edit) is
+// recognised by its other columns for a minute after it was submitted.
 //
 // WHAT A ROW DOES (compared with the digest of its editable columns when last read):
 //   - new: submitted as the queue file's user (execution=No: held). A new row whose status

@@ -99,9 +99,7 @@ TEST_F(QueueFileWatcherTest, WriteInPlaceDuringWriteBackIsMerged) {
 TEST_F(QueueFileWatcherTest, SaveDuringASyncWithNothingToWriteIsReadNext) {
   Write(std::string(kHeader) + ",a,true,No,,,,\n");
   Poll();
-  on_sync_ = [&] {
-    std::ofstream(path_, std::ios::app) << ",c,true,No,,,,\n";
-  };
+  on_sync_ = [&] { std::ofstream(path_, std::ios::app) << ",c,true,No,,,,\n"; };
   Write(std::string(kHeader) + "1,a,true,Yes,queued,,,\n");  // already what gpuq would write
   Poll();
   EXPECT_EQ(Tasks(), 1);
