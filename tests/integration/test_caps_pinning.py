@@ -2,6 +2,7 @@
 of submissions with the reason shown; pinned tasks (gpu_ids) wait for their GPUs while others
 are free, preferred GPUs are taken when free, and GPUQ_GPU names the GPUs."""
 
+import sqlite3
 import threading
 import time
 import unittest
@@ -89,6 +90,30 @@ class CapsTest(unittest.TestCase):
         self.assertLessEqual(max(peak_node.values()), 2, peak_node)
         joined = " | ".join(sorted(reasons))
         self.assertIn("max_running", joined)
+
+    def test_settings_key_changes_the_cap_while_the_master_runs(self):
+        # What the admin panel does: write the settings table. No restart.
+        db = sqlite3.connect(str(self.master.data / "gpuq.db"), timeout=10)
+        try:
+            with db:
+                db.execute("INSERT INTO settings (key, value, updated_at) VALUES "
+                           "('max_running', '1', 0)")
+            ids = [self.master.api("POST", "/api/v1/tasks", {"command": "sleep 1", "gpus": 1},
+                                   token=self.admin)[1]["id"] for _ in range(3)]
+            peak = 0
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                tasks = [self.master.api("GET", "/api/v1/tasks/%d" % i, token=self.admin)[1]
+                         for i in ids]
+                peak = max(peak, sum(1 for t in tasks if t["status"] in LIVE))
+                if all(t["status"] in ENDED for t in tasks):
+                    break
+                time.sleep(0.05)
+            self.assertEqual(peak, 1)
+        finally:
+            with db:
+                db.execute("DELETE FROM settings WHERE key = 'max_running'")
+            db.close()
 
     def test_cap_reason_in_gpuq_show(self):
         blockers = [self.master.api("POST", "/api/v1/tasks", {"command": "sleep 4", "gpus": 1},
