@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # simulated GPU nodes: a real sshd per node; python3 runs the simulated nvidia-smi
   openssh-server openssh-client python3 sqlite3 procps psmisc curl
+  # the --venv test makes a real venv on a simulated node
+  python3-venv
 )
 
 missing=()
