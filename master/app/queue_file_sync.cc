@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/csv.h"
 #include "common/csv_queue.h"
 #include "common/task_status.h"
+#include "master/store/audit_log.h"
 #include "master/store/queue_file_store.h"
 #include "master/store/run_store.h"
 #include "master/store/task_store.h"
@@ -176,6 +178,8 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
         Status s = tasks.Update(*id, PatchFrom(spec, editable));
         if (s.ok()) {
           result.tasks_changed = true;
+          AuditLog(db_, clock_).Record(owner_, "task.update", "task " + std::to_string(id->value),
+                                       "queue file " + file_);
         } else if (warned_[*id] != digest) {
           spdlog::warn("queue file {}: line {}: task {}: {}", file_, records[r].line, id->value,
                        s.ToString());
@@ -220,6 +224,8 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
     recent_rows_[signature].emplace_back(*created, now);
     task_of_record[r] = *created;
     result.tasks_changed = true;
+    AuditLog(db_, clock_).Record(owner_, "task.create", "task " + std::to_string(created->value),
+                                 "queue file " + file_);
     spdlog::info("queue file {}: line {}: submitted as task {}", file_, records[r].line,
                  created->value);
   }
@@ -232,6 +238,8 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
       Result<CancelOutcome> cancelled = tasks.Cancel(id);
       if (cancelled.ok()) {
         result.tasks_changed = true;
+        AuditLog(db_, clock_).Record(owner_, "task.cancel", "task " + std::to_string(id.value),
+                                     "row removed from queue file " + file_);
         spdlog::info("queue file {}: the row of task {} was removed: cancelled", file_, id.value);
       }
     }
