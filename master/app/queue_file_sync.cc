@@ -178,8 +178,9 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
         Status s = tasks.Update(*id, PatchFrom(spec, editable));
         if (s.ok()) {
           result.tasks_changed = true;
-          AuditLog(db_, clock_).Record(owner_, "task.update", "task " + std::to_string(id->value),
-                                       "queue file " + file_);
+          AuditLog(db_, clock_)
+              .Record(owner_, "task.update", "task " + std::to_string(id->value),
+                      "queue file " + file_);
         } else if (warned_[*id] != digest) {
           spdlog::warn("queue file {}: line {}: task {}: {}", file_, records[r].line, id->value,
                        s.ToString());
@@ -224,8 +225,9 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
     recent_rows_[signature].emplace_back(*created, now);
     task_of_record[r] = *created;
     result.tasks_changed = true;
-    AuditLog(db_, clock_).Record(owner_, "task.create", "task " + std::to_string(created->value),
-                                 "queue file " + file_);
+    AuditLog(db_, clock_)
+        .Record(owner_, "task.create", "task " + std::to_string(created->value),
+                "queue file " + file_);
     spdlog::info("queue file {}: line {}: submitted as task {}", file_, records[r].line,
                  created->value);
   }
@@ -238,8 +240,9 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
       Result<CancelOutcome> cancelled = tasks.Cancel(id);
       if (cancelled.ok()) {
         result.tasks_changed = true;
-        AuditLog(db_, clock_).Record(owner_, "task.cancel", "task " + std::to_string(id.value),
-                                     "row removed from queue file " + file_);
+        AuditLog(db_, clock_)
+            .Record(owner_, "task.cancel", "task " + std::to_string(id.value),
+                    "row removed from queue file " + file_);
         spdlog::info("queue file {}: the row of task {} was removed: cancelled", file_, id.value);
       }
     }
