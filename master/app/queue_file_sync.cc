@@ -215,8 +215,10 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
     if (SaysEnded(fields[col["status"]])) continue;  // history, not a task to run
     Result<TaskId> created = tasks.Create(spec, owner_);
     if (!created.ok()) {
-      spdlog::warn("queue file {}: line {}: not submitted: {}", file_, records[r].line,
-                   created.status().ToString());
+      if (failed_rows_.insert(signature).second) {  // once per row, not at every re-read
+        spdlog::warn("queue file {}: line {}: not submitted: {}", file_, records[r].line,
+                     created.status().ToString());
+      }
       continue;
     }
     GPUQ_RETURN_IF_ERROR(store.Put(*created, file_, digest));

@@ -35,6 +35,7 @@
 // Not thread-safe: one watcher thread calls it.
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,7 @@ class QueueFileSync {
   // kRecentRowMs, not only until the id is first seen, for a save of an older copy later.
   std::map<std::string, std::vector<std::pair<TaskId, UnixMs>>> recent_rows_;
   std::map<TaskId, std::string> warned_;  // task -> the row digest a warning was logged for
+  std::set<std::string> failed_rows_;     // rows whose submission failed (logged once)
 };
 
 }  // namespace gpuq
