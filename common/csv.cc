@@ -98,4 +98,27 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, int* error_line) 
   return CsvReader(text).ReadAll(error_line);
 }
 
+std::string FormatCsvRecord(const std::vector<std::string>& fields, std::string_view line_end) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string& f = fields[i];
+    if (i > 0) out += ',';
+    const bool quote = f.find_first_of(",\"\r\n") != std::string::npos ||
+                       (!f.empty() && (f.front() == ' ' || f.front() == '\t' || f.back() == ' ' ||
+                                       f.back() == '\t'));
+    if (!quote) {
+      out += f;
+      continue;
+    }
+    out += '"';
+    for (char c : f) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  out += line_end;
+  return out;
+}
+
 }  // namespace gpuq

@@ -29,6 +29,12 @@ struct CsvRecord {
 // closing quote.
 Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, int* error_line = nullptr);
 
+// One record as ParseCsv reads it back: fields joined with ',', each quoted (with '"'
+// doubled) when it holds ',', '"', a line break, or starts or ends with a space or tab;
+// then `line_end`.
+std::string FormatCsvRecord(const std::vector<std::string>& fields,
+                            std::string_view line_end = "\n");
+
 }  // namespace gpuq
 
 #endif  // GPUQ_COMMON_CSV_H_

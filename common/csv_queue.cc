@@ -45,6 +45,31 @@ std::optional<int> ParseGpuCount(const std::string& text) {
   return n;
 }
 
+// "0,2", "0, 2", "0;2" (a spreadsheet's list), "" -> indices; nullopt for anything else.
+std::optional<std::vector<int>> ParseIndexList(const std::string& text) {
+  std::vector<int> out;
+  std::string part;
+  auto flush = [&]() -> bool {
+    std::string p = Trim(part);
+    part.clear();
+    if (p.empty() || p.size() > 4 || p.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    out.push_back(std::stoi(p));
+    return true;
+  };
+  if (Trim(text).empty()) return out;
+  for (char c : text) {
+    if (c == ',' || c == ';') {
+      if (!flush()) return std::nullopt;
+    } else {
+      part += c;
+    }
+  }
+  if (!flush()) return std::nullopt;
+  return out;
+}
+
 // The CSV column behind a TaskSpec field, for messages.
 std::string ColumnOf(const std::string& spec_field) {
   if (spec_field == "name") return "task_name";
@@ -155,6 +180,13 @@ class QueueReader {
       std::optional<bool> on = ParseYesNo(notify);
       if (!on) return Error(line, "notify", "must be Yes or No");
       spec.notify = *on ? "end" : "off";
+    }
+
+    for (auto [column, out] :
+         {std::pair{"gpu_ids", &spec.gpu_ids}, std::pair{"prefer_gpus", &spec.prefer_gpus}}) {
+      std::optional<std::vector<int>> ids = ParseIndexList(Field(record, column));
+      if (!ids) return Error(line, column, "must be GPU indices like 0,2");
+      *out = std::move(*ids);
     }
 
     Status valid = ValidateTaskSpec(spec);

@@ -5,7 +5,7 @@
 //   task_id,task_name,command,work_dir,n_gpus,execution,notify,status,allocated_gpus,
 //   start_time,end_time
 // read into task specs for `gpuq import`. Pure; never throws. (Writing status back into such
-// a file is the other half of the format and lives beside this when it is built.)
+// a file is the live queue file's: master/app/queue_file_sync.h.)
 
 #include <string>
 #include <string_view>
@@ -34,7 +34,8 @@ struct CsvQueueTask {
 //   work_dir -> workdir (surrounding spaces dropped; empty = home);
 //   n_gpus -> gpus: a whole number 0..64 ("2.0" is read as 2); empty = 1;
 //   execution: Yes (or empty) = ready, No = held; also true/false, y/n, 1/0;
-//   notify: Yes = "end", No (or empty) = "off"; also end/failure/off, true/false, y/n, 1/0.
+//   notify: Yes = "end", No (or empty) = "off"; also end/failure/off, true/false, y/n, 1/0;
+//   gpu_ids, prefer_gpus (optional columns): GPU indices "0,2" (or "0;2"); empty = none.
 // Records whose fields are all empty are skipped. Every task passes ValidateTaskSpec.
 // Errors: InvalidArgument "line 17: n_gpus: must be a whole number from 0 to 64" whose
 // field() is the column ("" for a problem of the whole line or file), with the line in

@@ -14,6 +14,9 @@ const std::vector<const char*> kFieldNames = {
     "name",         "command", "workdir", "gpus",      "mem_mib", "util_pct",
     "exclusive",    "share",   "node",    "gpu_model", "env",     "priority",
     "time_limit_s", "retries", "after",   "notify",    "hold"};
+// Where and how it runs (issue 7).
+const std::vector<const char*> kPlacementFieldNames = {"gpu_ids", "prefer_gpus", "on_time_limit",
+                                                       "conda", "venv"};
 
 bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
@@ -166,11 +169,66 @@ Result<std::optional<std::string>> ReadNotify(const json& body) {
   return Status::InvalidArgument("must be \"end\", \"failure\", \"off\", true or false", "notify");
 }
 
+// A list of GPU indices: a JSON array of integers, or text "0,2" (what the CLI and the CSV
+// file write). Range and duplicates are ValidateTaskSpec's to check.
+Result<std::optional<std::vector<int>>> ReadGpuList(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<std::vector<int>>();
+  const std::string kShape = "must be GPU indices, like [0, 2] or \"0,2\"";
+  std::vector<int> ids;
+  if (it->is_string()) {
+    std::string text = it->get<std::string>();
+    if (text.size() > 1000) return Status::InvalidArgument(kShape, name);
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t comma = std::min(text.find(',', start), text.size());
+      std::string part = text.substr(start, comma - start);
+      while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+      while (!part.empty() && part.back() == ' ') part.pop_back();
+      if (part.empty() || part.size() > 5 ||
+          part.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::InvalidArgument(kShape, name);
+      }
+      ids.push_back(std::stoi(part));
+      start = comma + 1;
+    }
+    return std::optional(std::move(ids));
+  }
+  if (!it->is_array()) return Status::InvalidArgument(kShape, name);
+  for (const json& v : *it) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxGpuIndex) {
+      return Status::InvalidArgument(
+          "must be GPU indices from 0 to " + std::to_string(kMaxGpuIndex), name);
+    }
+    ids.push_back(static_cast<int>(v.get<int64_t>()));
+  }
+  return std::optional(std::move(ids));
+}
+
+Status CheckGpuList(const std::vector<int>& ids, const char* name) {
+  if (ids.size() > static_cast<size_t>(kMaxTaskGpus)) {
+    return Status::InvalidArgument("may name at most " + std::to_string(kMaxTaskGpus) + " GPUs",
+                                   name);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] > kMaxGpuIndex) {
+      return Status::InvalidArgument(
+          "must be GPU indices from 0 to " + std::to_string(kMaxGpuIndex), name);
+    }
+    if (std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i), ids[i]) !=
+        ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return Status::InvalidArgument("names GPU " + std::to_string(ids[i]) + " twice", name);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool TaskPatch::ChangesSpec() const {
   return name || command || workdir || gpus || mem_mib || util_pct || exclusive || share || node ||
-         gpu_model || env || priority || time_limit_s || retries || after || notify;
+         gpu_model || env || priority || time_limit_s || retries || after || notify || gpu_ids ||
+         prefer_gpus || on_time_limit || conda || venv;
 }
 
 Result<TaskPatch> ParseTaskPatch(const json& body) {
@@ -178,6 +236,7 @@ Result<TaskPatch> ParseTaskPatch(const json& body) {
   for (auto it = body.begin(); it != body.end(); ++it) {
     bool known = false;
     for (const char* name : kFieldNames) known = known || it.key() == name;
+    for (const char* name : kPlacementFieldNames) known = known || it.key() == name;
     if (!known) return Status::InvalidArgument("unknown field", it.key());
   }
   JsonFields f(body);
@@ -211,6 +270,18 @@ Result<TaskPatch> ParseTaskPatch(const json& body) {
   if (!notify.ok()) return notify.status();
   p.notify = std::move(*notify);
   GPUQ_RETURN_IF_ERROR(Take(f.Bool("hold"), &p.hold));
+  for (auto [name, out] :
+       {std::pair{"gpu_ids", &p.gpu_ids}, std::pair{"prefer_gpus", &p.prefer_gpus}}) {
+    Result<std::optional<std::vector<int>>> ids = ReadGpuList(body, name);
+    if (!ids.ok()) return ids.status();
+    *out = std::move(*ids);
+    if (IsNull(body, name)) *out = std::vector<int>();
+  }
+  GPUQ_RETURN_IF_ERROR(Take(f.String("on_time_limit", 16), &p.on_time_limit));
+  GPUQ_RETURN_IF_ERROR(Take(f.String("conda", kMaxEnvPathBytes), &p.conda));
+  if (IsNull(body, "conda")) p.conda = "";
+  GPUQ_RETURN_IF_ERROR(Take(f.String("venv", kMaxEnvPathBytes), &p.venv));
+  if (IsNull(body, "venv")) p.venv = "";
   return p;
 }
 
@@ -232,6 +303,11 @@ void ApplyTaskPatch(const TaskPatch& p, TaskSpec* spec) {
   if (p.after) spec->after = *p.after;
   if (p.notify) spec->notify = *p.notify;
   if (p.hold) spec->hold = *p.hold;
+  if (p.gpu_ids) spec->gpu_ids = *p.gpu_ids;
+  if (p.prefer_gpus) spec->prefer_gpus = *p.prefer_gpus;
+  if (p.on_time_limit) spec->on_time_limit = *p.on_time_limit;
+  if (p.conda) spec->conda = *p.conda;
+  if (p.venv) spec->venv = *p.venv;
 }
 
 Result<TaskSpec> ParseTaskSpec(const json& body) {
@@ -283,6 +359,23 @@ Status ValidateTaskSpec(const TaskSpec& s) {
   if (s.notify && *s.notify != "end" && *s.notify != "failure" && *s.notify != "off") {
     return Status::InvalidArgument("must be \"end\", \"failure\" or \"off\"", "notify");
   }
+  GPUQ_RETURN_IF_ERROR(CheckGpuList(s.gpu_ids, "gpu_ids"));
+  GPUQ_RETURN_IF_ERROR(CheckGpuList(s.prefer_gpus, "prefer_gpus"));
+  if (!s.gpu_ids.empty() && static_cast<int>(s.gpu_ids.size()) < s.gpus) {
+    return Status::InvalidArgument("names " + std::to_string(s.gpu_ids.size()) +
+                                       " GPUs, and the task needs " + std::to_string(s.gpus) +
+                                       " (gpus)",
+                                   "gpu_ids");
+  }
+  if (s.on_time_limit != "kill" && s.on_time_limit != "requeue") {
+    return Status::InvalidArgument("must be \"kill\" or \"requeue\"", "on_time_limit");
+  }
+  GPUQ_RETURN_IF_ERROR(CheckLineText(s.conda, kMaxEnvPathBytes, "conda"));
+  GPUQ_RETURN_IF_ERROR(CheckLineText(s.venv, kMaxEnvPathBytes, "venv"));
+  if (!s.conda.empty() && !s.venv.empty()) {
+    return Status::InvalidArgument("cannot be combined with venv: activate one environment",
+                                   "conda");
+  }
   if (s.share && s.exclusive) {
     return Status::InvalidArgument("cannot be combined with exclusive", "share");
   }
@@ -297,6 +390,8 @@ Status ValidateTaskSpec(const TaskSpec& s) {
     if (s.exclusive) return Status::InvalidArgument(kCpuOnly, "exclusive");
     if (s.share) return Status::InvalidArgument(kCpuOnly, "share");
     if (!s.gpu_model.empty()) return Status::InvalidArgument(kCpuOnly, "gpu_model");
+    if (!s.gpu_ids.empty()) return Status::InvalidArgument(kCpuOnly, "gpu_ids");
+    if (!s.prefer_gpus.empty()) return Status::InvalidArgument(kCpuOnly, "prefer_gpus");
   }
   return Status::Ok();
 }
@@ -316,6 +411,8 @@ TaskRequest ToTaskRequest(const TaskSpec& spec, TaskId id, const std::string& us
   r.priority = spec.priority;
   r.time_limit_s = spec.time_limit_s.value_or(0);
   r.submitted_at = submitted_at;
+  r.gpu_ids = spec.gpu_ids;
+  r.prefer_gpus = spec.prefer_gpus;
   return r;
 }
 

@@ -33,6 +33,8 @@ inline constexpr int kMaxTaskPriority = 1000;  // and -1000
 inline constexpr int64_t kMaxTimeLimitS = 365 * 86400;
 inline constexpr int kMaxTaskRetries = 100;
 inline constexpr size_t kMaxAfter = 100;
+inline constexpr int kMaxGpuIndex = 1023;         // gpu_ids, prefer_gpus
+inline constexpr size_t kMaxEnvPathBytes = 4096;  // conda, venv
 
 struct TaskSpec {
   std::string name;     // "" = none
@@ -53,6 +55,13 @@ struct TaskSpec {
   // "end", "failure" or "off"; nullopt = the owner's default (users.notify_default).
   std::optional<std::string> notify;
   bool hold = false;  // submit as held (not ready to run)
+  // GPU pinning (nvidia-smi indices on whichever node it runs): gpu_ids = only these, the
+  // task waits for them; prefer_gpus = these first when they fit, else any.
+  std::vector<int> gpu_ids;
+  std::vector<int> prefer_gpus;
+  std::string on_time_limit = "kill";  // "kill" or "requeue" (run again later)
+  std::string conda;                   // conda environment (name or path) to activate; "" = none
+  std::string venv;                    // Python venv folder to activate; "" = none
 
   bool operator==(const TaskSpec&) const = default;
 };
@@ -73,6 +82,8 @@ struct TaskPatch {
   std::optional<std::vector<TaskId>> after;
   std::optional<std::string> notify;
   std::optional<bool> hold;
+  std::optional<std::vector<int>> gpu_ids, prefer_gpus;
+  std::optional<std::string> on_time_limit, conda, venv;
 
   // Whether the patch changes anything of the spec other than `hold`.
   bool ChangesSpec() const;
@@ -102,8 +113,11 @@ void ApplyTaskPatch(const TaskPatch& patch, TaskSpec* spec);
 //   env: <= 100 entries, names [A-Za-z_][A-Za-z0-9_]* (not CUDA_VISIBLE_DEVICES,
 //     CUDA_DEVICE_ORDER or GPUQ_*: gpuq sets those), values <= 32 KiB without NUL;
 //   notify: "end", "failure", "off" or none;
+//   gpu_ids, prefer_gpus: <= 64 distinct indices 0..1023; gpu_ids names at least `gpus`
+//     GPUs; on_time_limit: "kill" or "requeue"; conda, venv: <= 4096 bytes of one-line
+//     text, not both;
 //   share needs mem_mib > 0 and not exclusive; a CPU-only task (gpus 0) takes no mem_mib,
-//     util_pct, exclusive, share or gpu_model;
+//     util_pct, exclusive, share, gpu_model, gpu_ids or prefer_gpus;
 //   all text valid UTF-8.
 // Errors: InvalidArgument naming the field (its JSON name).
 Status ValidateTaskSpec(const TaskSpec& spec);

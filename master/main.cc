@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
       {"notify-retry-base-ms", "first retry of a failed notification; doubles (default 30000)"},
       {"notify-retry-max-ms", "longest wait between notification attempts (default 3600000)"},
       {"notify-max-attempts", "attempts before a notification is failed (default 10)"},
+      {"max-running", "at most N tasks starting or running at once (default 0 = no cap)"},
+      {"max-running-per-user", "at most N running tasks per user (default 0 = no cap)"},
+      {"max-running-per-node", "at most N running tasks per node (default 0 = no cap)"},
+      {"default-time-limit", "time limit of tasks that set none: 30m, 2h, 1d (default none)"},
+      {"queue-file", "a CSV queue file to watch: rows are tasks, status is written back"},
+      {"queue-file-user", "the account that owns the queue file's tasks (default admin)"},
   };
   std::map<std::string, std::string> master_flag_values;
   for (const auto& [name, help] : kMasterFlags) {

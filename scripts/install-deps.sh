@@ -19,6 +19,8 @@ PACKAGES=(
   chromium
   # notification tests: a real SMTP sink on loopback
   python3-aiosmtpd
+  # the --venv test makes a real venv on a simulated node
+  python3-venv
 )
 
 missing=()

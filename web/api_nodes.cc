@@ -1,4 +1,7 @@
 // Routes: /api/v1/nodes, /api/v1/nodes/{id}, /api/v1/gpus.
+#include <map>
+
+#include "common/gpu_indices.h"
 #include "common/json_fields.h"
 #include "common/node_validation.h"
 #include "master/store/audit_log.h"
@@ -11,6 +14,28 @@
 namespace gpuq {
 namespace {
 
+// GPU index -> the gpuq runs (starting or running) that hold it on `node`.
+std::map<int, std::vector<int64_t>> RunsHoldingGpus(WebContext* ctx, NodeId node) {
+  std::map<int, std::vector<int64_t>> out;
+  ctx->db->WithLock([&](Connection& conn) -> Status {
+    Result<Statement> stmt = conn.Prepare(
+        "SELECT id, gpu_indices FROM runs WHERE node_id = ? AND status IN ('starting', 'running')"
+        " ORDER BY id");
+    if (!stmt.ok()) return stmt.status();
+    GPUQ_RETURN_IF_ERROR(stmt->BindInt64(1, node.value));
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      Result<std::vector<int>> gpus = ParseGpuIndices(stmt->ColumnText(1));
+      if (!gpus.ok()) continue;
+      for (int g : *gpus) out[g].push_back(stmt->ColumnInt64(0));
+    }
+    return Status::Ok();
+  });
+  return out;
+}
+
 nlohmann::json NodeWithLiveState(WebContext* ctx, const NodeRow& node) {
   std::optional<NodeLiveState> live = ctx->cluster->Get(node.id);
   std::vector<GpuRow> inventory;
@@ -18,7 +43,18 @@ nlohmann::json NodeWithLiveState(WebContext* ctx, const NodeRow& node) {
     Result<std::vector<GpuRow>> stored = GpuInventoryStore(ctx->db, ctx->clock).List(node.id);
     if (stored.ok()) inventory = std::move(*stored);
   }
-  return NodeJson(node, live, inventory);
+  nlohmann::json out = NodeJson(node, live, inventory);
+  // Holders: the runs that hold each GPU; a process on a GPU held by one run is that run's
+  // (as the scheduler counts it); with several sharing runs it stays unattributed.
+  std::map<int, std::vector<int64_t>> holders = RunsHoldingGpus(ctx, node.id);
+  for (nlohmann::json& gpu : out["gpus"]) {
+    auto it = holders.find(gpu.value("index", -1));
+    if (it == holders.end()) continue;
+    gpu["run_ids"] = it->second;
+    if (it->second.size() != 1) continue;
+    for (nlohmann::json& p : gpu["processes"]) p["run_id"] = it->second[0];
+  }
+  return out;
 }
 
 // Live runs pin a node: deleting it would orphan their processes and reservations.

@@ -21,6 +21,8 @@
 #include "master/app/link_manager.h"
 #include "master/app/node_events.h"
 #include "master/app/retention_job.h"
+#include "master/app/queue_file_sync.h"
+#include "master/app/queue_file_watcher.h"
 #include "master/app/sched_source.h"
 #include "master/exec/executor.h"
 #include "master/notify/curl_sender.h"
@@ -233,8 +235,14 @@ int RunMaster(const MasterOptions& options) {
   exec_options.kill_grace = std::chrono::milliseconds(options.kill_grace_ms);
   exec_options.lost_after = std::chrono::milliseconds(options.lost_after_ms);
   exec_options.connect_timeout = link_options.connect_timeout;
+  exec_options.default_time_limit_s = options.default_time_limit_s;
   Executor executor(db->get(), clock, &*secrets, &transport, exec_options);
-  SchedSource sched_source(db->get(), clock, &cluster, &executor);
+  SchedSettings sched_flags;
+  sched_flags.max_running = options.max_running;
+  sched_flags.max_running_per_user = options.max_running_per_user;
+  sched_flags.max_running_per_node = options.max_running_per_node;
+  sched_flags.default_time_limit_s = options.default_time_limit_s;
+  SchedSource sched_source(db->get(), clock, &cluster, &executor, sched_flags);
   PolicyOptions policy;
   // Memory and utilisation are judged over the last 10 samples (10 s at the default
   // interval): one quiet sample does not free a busy GPU, and a GPU whose foreign job ended
@@ -276,6 +284,23 @@ int RunMaster(const MasterOptions& options) {
   notify_options.retry_max = std::chrono::milliseconds(options.notify_retry_max_ms);
   notify_options.max_attempts = options.notify_max_attempts;
   Notifier notifier(db->get(), clock, &*secrets, &notify_sender, &cluster, notify_options);
+  // The live CSV queue file, when one is given.
+  std::unique_ptr<QueueFileSync> queue_sync;
+  std::unique_ptr<QueueFileWatcher> queue_watcher;
+  if (!options.queue_file.empty()) {
+    Result<UserRow> owner = UserStore(db->get(), clock).FindByName(options.queue_file_user);
+    if (!owner.ok()) {
+      return fail(Status::InvalidArgument(
+          "no account named '" + options.queue_file_user + "' to own the queue file's tasks",
+          "queue_file_user"));
+    }
+    std::error_code ec;
+    std::string path = std::filesystem::absolute(options.queue_file, ec).string();
+    if (ec) return fail(Status::InvalidArgument(ec.message(), "queue_file"));
+    queue_sync = std::make_unique<QueueFileSync>(db->get(), clock, path, owner->id);
+    queue_watcher = std::make_unique<QueueFileWatcher>(path, queue_sync.get(), clock,
+                                                       [&scheduler] { scheduler.Wake(); });
+  }
 
   LoginLimiter login_limiter(clock);
   Actions actions(&links, &cluster, db->get(), clock, &scheduler, &executor);
@@ -298,6 +323,7 @@ int RunMaster(const MasterOptions& options) {
   RetentionJob retention(db->get(), clock, options.data_dir);  // the panel's retention setting
   retention.Start();
   notifier.Start();
+  if (queue_watcher) queue_watcher->Start();
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -310,6 +336,7 @@ int RunMaster(const MasterOptions& options) {
   server.Run();
 
   retention.Stop();
+  if (queue_watcher) queue_watcher->Stop();
   scheduler.Stop();
   executor.Stop();
   notifier.Stop();

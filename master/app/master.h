@@ -1,6 +1,8 @@
 #ifndef GPUQ_MASTER_APP_MASTER_H_
 #define GPUQ_MASTER_APP_MASTER_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace gpuq {
@@ -31,6 +33,15 @@ struct MasterOptions {
   int notify_retry_base_ms = 30000;     // first retry of a failed delivery; doubles each time
   int notify_retry_max_ms = 3600000;    // longest wait between attempts
   int notify_max_attempts = 10;         // then the message is failed (shown, retryable)
+  // Caps on tasks starting or running (0 = none) and the time limit of tasks that set none.
+  // The settings table (admin panel) overrides these (master/store/sched_settings.h).
+  int max_running = 0;
+  int max_running_per_user = 0;
+  int max_running_per_node = 0;
+  std::optional<int64_t> default_time_limit_s;
+  // A live CSV queue file to watch ("" = none) and the account its tasks belong to.
+  std::string queue_file;
+  std::string queue_file_user = "admin";
 };
 
 // Runs the master until SIGTERM or SIGINT; returns the process exit code. On first start

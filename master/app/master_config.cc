@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "master/notify/notify_settings.h"
+#include "master/store/sched_settings.h"
 
 namespace gpuq {
 namespace {
@@ -89,6 +90,27 @@ const std::vector<Setting>& Settings() {
       {"notify_retry_base_ms", IntSetting(&MasterOptions::notify_retry_base_ms, 10, 86400000)},
       {"notify_retry_max_ms", IntSetting(&MasterOptions::notify_retry_max_ms, 10, 604800000)},
       {"notify_max_attempts", IntSetting(&MasterOptions::notify_max_attempts, 1, 1000)},
+      {"max_running", IntSetting(&MasterOptions::max_running, 0, 100000)},
+      {"max_running_per_user", IntSetting(&MasterOptions::max_running_per_user, 0, 100000)},
+      {"max_running_per_node", IntSetting(&MasterOptions::max_running_per_node, 0, 100000)},
+      {"default_time_limit",
+       [](const std::string& v, MasterOptions* o) {
+         Result<std::optional<int64_t>> limit = ParseTimeLimitSetting(v);
+         if (!limit.ok()) return Status::InvalidArgument(limit.status().message());
+         o->default_time_limit_s = *limit;
+         return Status::Ok();
+       }},
+      {"queue_file",
+       [](const std::string& v, MasterOptions* o) {
+         o->queue_file = v;
+         return Status::Ok();
+       }},
+      {"queue_file_user",
+       [](const std::string& v, MasterOptions* o) {
+         if (v.empty()) return Status::InvalidArgument("must be an account name");
+         o->queue_file_user = v;
+         return Status::Ok();
+       }},
   };
   return settings;
 }

@@ -1,5 +1,7 @@
 #include "master/app/sched_source.h"
 
+#include <spdlog/spdlog.h>
+
 #include "master/store/node_store.h"
 #include "master/store/user_store.h"
 
@@ -30,8 +32,24 @@ Status SchedSource::ReadUsage(UnixMs now, std::map<std::string, double>* gpu_hou
   });
 }
 
+void SchedSource::AdjustOptions(PolicyOptions* options) {
+  options->max_running_total = current_.max_running;
+  options->max_running_per_user = current_.max_running_per_user;
+  options->max_running_per_node = current_.max_running_per_node;
+}
+
 Status SchedSource::Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* queue,
                          std::map<TaskId, std::string>* waiting) {
+  SettingsStore settings(db_, clock_);
+  std::string bad_key;
+  Result<SchedSettings> settings_now = ReadSchedSettings(settings, flags_, &bad_key);
+  if (!settings_now.ok()) return settings_now.status();
+  current_ = *settings_now;
+  if (bad_key != bad_setting_logged_) {  // once per bad key, not once per cycle
+    if (!bad_key.empty())
+      spdlog::warn("setting {}: the stored value is not valid; ignored", bad_key);
+    bad_setting_logged_ = bad_key;
+  }
   UnixMs now = clock_->NowUnixMs();
   snapshot->now = now;
   Result<std::vector<NodeRow>> nodes = NodeStore(db_, clock_).List();
@@ -113,7 +131,8 @@ Status SchedSource::Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* qu
     ++snapshot->running_total;
     ++snapshot->running_per_user[user_names[run.owner]];
   }
-  Result<std::vector<TaskRequest>> runnable = ledger_.Runnable(waiting);
+  Result<std::vector<TaskRequest>> runnable =
+      ledger_.Runnable(waiting, current_.default_time_limit_s);
   if (!runnable.ok()) return runnable.status();
   *queue = std::move(*runnable);
   return Status::Ok();

@@ -6,6 +6,7 @@
 #include "master/exec/run_ledger.h"
 #include "master/sched/scheduler.h"
 #include "master/store/database.h"
+#include "master/store/sched_settings.h"
 
 namespace gpuq {
 
@@ -14,11 +15,20 @@ namespace gpuq {
 // queue. GPU processes on a GPU that a run holds count as that run's; all others are foreign.
 class SchedSource final : public SchedulerSource, public PlacementSink {
  public:
-  SchedSource(Database* db, Clock* clock, const ClusterState* cluster, Executor* executor)
-      : db_(db), clock_(clock), cluster_(cluster), executor_(executor), ledger_(db, clock) {}
+  // `flags`: caps and the default time limit from the master's flags; the settings table
+  // overrides them (master/store/sched_settings.h).
+  SchedSource(Database* db, Clock* clock, const ClusterState* cluster, Executor* executor,
+              SchedSettings flags = {})
+      : db_(db),
+        clock_(clock),
+        cluster_(cluster),
+        executor_(executor),
+        ledger_(db, clock),
+        flags_(flags) {}
 
   Status Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* queue,
               std::map<TaskId, std::string>* waiting) override;
+  void AdjustOptions(PolicyOptions* options) override;
   void Launch(const Placement& placement, const std::string& node_name) override {
     executor_->Launch(placement, node_name);
   }
@@ -31,6 +41,9 @@ class SchedSource final : public SchedulerSource, public PlacementSink {
   const ClusterState* cluster_;
   Executor* executor_;
   RunLedger ledger_;
+  SchedSettings flags_;
+  SchedSettings current_;  // read at the start of each Read (scheduler thread only)
+  std::string bad_setting_logged_;
 };
 
 }  // namespace gpuq

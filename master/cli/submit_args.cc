@@ -1,6 +1,8 @@
 #include "master/cli/submit_args.h"
 
 #include <charconv>
+#include <optional>
+#include <tuple>
 
 #include "common/shell_quote.h"
 #include "common/units.h"
@@ -22,6 +24,24 @@ std::string QuoteIfNeeded(const std::string& word) {
 
 Status BadFlag(const char* flag, const std::string& message) {
   return Status::InvalidArgument(message, flag);
+}
+
+// "0,2" -> [0, 2]; nullopt unless it is indices separated by commas.
+std::optional<nlohmann::json> GpuList(const std::string& text) {
+  nlohmann::json ids = nlohmann::json::array();
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string part = text.substr(start, comma - start);
+    int id = 0;
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), id);
+    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || id < 0) {
+      return std::nullopt;
+    }
+    ids.push_back(id);
+    start = comma + 1;
+  }
+  return ids;
 }
 
 }  // namespace
@@ -89,6 +109,21 @@ Result<nlohmann::json> BuildSubmitBody(const SubmitOptions& o, const std::string
     body["after"] = ids;
   }
   if (o.hold) body["hold"] = true;
+  for (auto [flag, text, field] : {std::tuple{"--gpu-ids", &o.gpu_ids, "gpu_ids"},
+                                   std::tuple{"--prefer-gpus", &o.prefer_gpus, "prefer_gpus"}}) {
+    if (text->empty()) continue;
+    std::optional<nlohmann::json> ids = GpuList(*text);
+    if (!ids) return BadFlag(flag, "must be GPU indices separated by commas, like 0,2");
+    body[field] = *ids;
+  }
+  if (!o.on_time_limit.empty()) {
+    if (o.on_time_limit != "kill" && o.on_time_limit != "requeue") {
+      return BadFlag("--on-time-limit", "must be kill or requeue");
+    }
+    body["on_time_limit"] = o.on_time_limit;
+  }
+  if (!o.conda.empty()) body["conda"] = o.conda;
+  if (!o.venv.empty()) body["venv"] = o.venv;
   if (o.notify) {
     if (*o.notify != "end" && *o.notify != "failure" && *o.notify != "off") {
       return BadFlag("--notify", "must be end, failure or off (--notify alone means end)");

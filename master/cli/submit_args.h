@@ -24,6 +24,9 @@ struct SubmitOptions {
   std::optional<std::string> notify;       // "end", "failure" or "off" (--notify alone = "end")
   std::vector<std::string> command_words;  // the words after `--`
   std::string command_file;                // --command-file: read the command from here
+  std::string gpu_ids, prefer_gpus;        // "0,2"; "" = not given
+  std::string on_time_limit;               // "kill" or "requeue"; "" = not given
+  std::string conda, venv;                 // "" = not given
 };
 
 // The command text from the words after `--`: a single word is sent as it is (so a quoted

@@ -37,6 +37,13 @@ TaskCli::TaskCli(CLI::App& app, const std::function<void(CLI::App*)>& add_client
   // word (so `--notify -- cmd` leaves `--` alone).
   submit_->add_flag("--notify{end}", notify_, "e-mail on end (or --notify=failure, =off)");
   submit_->add_option("--command-file", o.command_file, "read the command (a script) from FILE");
+  submit_->add_option("--gpu-ids", o.gpu_ids,
+                      "run only on these GPU indices, waiting for them: 0,2");
+  submit_->add_option("--prefer-gpus", o.prefer_gpus, "use these GPU indices if free, else any: 1");
+  submit_->add_option("--on-time-limit", o.on_time_limit,
+                      "at the time limit: kill (default) or requeue (run again later)");
+  submit_->add_option("--conda", o.conda, "activate this conda environment first (name or path)");
+  submit_->add_option("--venv", o.venv, "activate this Python venv first (folder on the node)");
   submit_->add_option("command", o.command_words, "the command and its arguments, after --");
 
   queue_ = app.add_subcommand("queue", "queued and running tasks");

@@ -242,6 +242,22 @@ std::string RenderTask(const json& task, UnixMs now) {
   }
   AddField(&out, "after", OrText(after, "(none)"));
   AddField(&out, "notify", Str(task, "notify"));
+  auto gpu_list = [&](const char* key) {
+    std::string list;
+    if (const json* ids = Member(task, key); ids != nullptr && ids->is_array()) {
+      for (const json& id : *ids) {
+        if (id.is_number_integer())
+          list += (list.empty() ? "" : ",") + std::to_string(id.get<int>());
+      }
+    }
+    return list;
+  };
+  if (!gpu_list("gpu_ids").empty())
+    AddField(&out, "gpu ids", gpu_list("gpu_ids") + " (only these)");
+  if (!gpu_list("prefer_gpus").empty()) AddField(&out, "prefer gpus", gpu_list("prefer_gpus"));
+  if (Str(task, "on_time_limit") == "requeue") AddField(&out, "at limit", "requeue (run again)");
+  if (!Str(task, "conda").empty()) AddField(&out, "conda", Str(task, "conda"));
+  if (!Str(task, "venv").empty()) AddField(&out, "venv", Str(task, "venv"));
   AddField(&out, "created", Str(task, "created_at"));
   if (!Str(task, "ended_at").empty()) AddField(&out, "ended", Str(task, "ended_at"));
   if (!Str(task, "cancel_requested_at").empty()) {

@@ -11,8 +11,10 @@
 #include "common/gpu_indices.h"
 #include "common/shell_quote.h"
 #include "master/exec/connect_params.h"
+#include "master/exec/run_env.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
+#include "master/store/sched_settings.h"
 
 namespace gpuq {
 
@@ -29,13 +31,16 @@ std::string EnvScript(const LaunchSpec& spec, RunId run, TaskId task, const std:
                       const std::vector<int>& gpus) {
   std::map<std::string, std::string> env = spec.env;
   env["CUDA_VISIBLE_DEVICES"] = FormatGpuIndices(gpus);
+  env["GPUQ_GPU"] = GpuqGpuValue(gpus);
   env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
   env["GPUQ_TASK_ID"] = std::to_string(task.value);
   env["GPUQ_RUN_ID"] = std::to_string(run.value);
   env["GPUQ_NODE"] = node;
   std::string script;
   for (const auto& [key, value] : env) script += "export " + key + "=" + ShellQuote(value) + "\n";
-  return script;
+  // The node runs this file with `. env.sh && . command`: an activation that fails stops
+  // the command with its own error line in the run's log.
+  return script + ActivationScript(spec.conda, spec.venv);
 }
 
 std::string B64OrDash(const std::string& s) { return s.empty() ? "-" : Base64Encode(s); }
@@ -174,8 +179,14 @@ void Executor::Launch(const Placement& placement, const std::string& node_name) 
   if (!credential.ok() || !credential->has_value()) return;
   UserId owner = spec->owner;
 
-  Result<RunId> run = ledger_.Reserve(placement.task, placement.node, node_name,
-                                      placement.gpu_indices, (*credential)->remote_user);
+  // The global time limit as it stands now becomes this run's, if the task set none.
+  SettingsStore settings(db_, clock_);
+  SchedSettings flags;
+  flags.default_time_limit_s = options_.default_time_limit_s;
+  Result<SchedSettings> live = ReadSchedSettings(settings, flags);
+  Result<RunId> run = ledger_.Reserve(
+      placement.task, placement.node, node_name, placement.gpu_indices, (*credential)->remote_user,
+      live.ok() ? live->default_time_limit_s : options_.default_time_limit_s);
   if (!run.ok()) {
     spdlog::info("task {}: not started: {}", placement.task.value, run.status().message());
     return;
@@ -301,7 +312,11 @@ void Executor::CheckGoneThenFinish(ExecLink* link, RunId run) {
                    if (!dead || w.finishing) return;
                    w.finishing = true;
                    code = w.exit_code;
-                   if (!w.kill_reason.empty()) {
+                   if (w.kill_reason == "requeued") {
+                     // The ledger sees the task's on_time_limit and puts it back in the queue.
+                     status = "timed_out";
+                     reason = "time limit reached; requeued to run again";
+                   } else if (!w.kill_reason.empty()) {
                      status = w.kill_reason;
                      reason = w.kill_reason == "cancelled" ? "cancelled" : "time limit reached";
                    } else {

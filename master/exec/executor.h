@@ -29,6 +29,9 @@ struct ExecOptions {
   // How often live runs are checked against the node even without events.
   std::chrono::milliseconds reconcile_interval{5000};
   std::chrono::milliseconds connect_timeout{5000};
+  // The time limit of tasks that set none (the --default-time-limit flag); the settings
+  // table's default_time_limit wins when set (master/store/sched_settings.h).
+  std::optional<int64_t> default_time_limit_s;
 };
 
 // Starts placed tasks on their nodes and follows them to their end (DESIGN.md "The remote
@@ -79,7 +82,8 @@ class Executor final : public ExecLinkListener {
   };
   // What the master is doing about one live run; not stored: rebuilt after a restart.
   struct RunWatch {
-    std::string kill_reason;  // "cancelled" or "timed_out" once a kill started
+    // "cancelled", "timed_out" or "requeued" (timed out, to run again) once a kill started.
+    std::string kill_reason;
     UnixMs term_sent_at = 0;
     UnixMs last_term_at = 0;
     bool kill_sent = false;

@@ -48,7 +48,7 @@ void Executor::WatchOnce() {
             w.kill_reason = "cancelled";
           } else if (run.time_limit_s && run.started_at &&
                      now >= *run.started_at + *run.time_limit_s * 1000) {
-            w.kill_reason = "timed_out";
+            w.kill_reason = run.requeue_on_time_limit ? "requeued" : "timed_out";
           }
           if (!w.kill_reason.empty()) {
             w.term_sent_at = w.last_term_at = now;

@@ -44,18 +44,20 @@ Status CancelDependents(Connection& conn, TaskId task, UnixMs now) {
 
 }  // namespace
 
-Result<std::vector<TaskRequest>> RunLedger::Runnable(std::map<TaskId, std::string>* waiting) {
+Result<std::vector<TaskRequest>> RunLedger::Runnable(std::map<TaskId, std::string>* waiting,
+                                                     std::optional<int64_t> default_time_limit_s) {
   return db_->WithLock([&](Connection& conn) -> Result<std::vector<TaskRequest>> {
     // One pass over the queue: the unmet dependency and the credential are looked up per
     // task by correlated subqueries, so the scheduler makes one query per cycle.
     Result<Statement> stmt = conn.Prepare(
         "SELECT t.id, u.username, t.gpus, t.mem_mib, t.util_pct, t.exclusive, t.share, "
         "  COALESCE(t.node, ''), COALESCE(t.gpu_model, ''), t.priority, "
-        "  COALESCE(t.time_limit_s, 0), t.created_at, "
+        "  COALESCE(t.time_limit_s, 0), COALESCE(t.queued_at, t.created_at), "
         "  (SELECT d.id || ' is ' || d.status FROM json_each(t.after_json) j "
         "     LEFT JOIN tasks d ON d.id = j.value "
         "     WHERE d.status IS NULL OR d.status != 'succeeded' LIMIT 1), "
-        "  EXISTS (SELECT 1 FROM ssh_credentials c WHERE c.user_id = t.user_id) "
+        "  EXISTS (SELECT 1 FROM ssh_credentials c WHERE c.user_id = t.user_id), "
+        "  t.gpu_ids, t.prefer_gpus "
         "FROM tasks t JOIN users u ON u.id = t.user_id "
         "WHERE t.status = 'queued' ORDER BY t.id");
     if (!stmt.ok()) return stmt.status();
@@ -76,7 +78,16 @@ Result<std::vector<TaskRequest>> RunLedger::Runnable(std::map<TaskId, std::strin
       t.gpu_model = stmt->ColumnText(8);
       t.priority = static_cast<int>(stmt->ColumnInt64(9));
       t.time_limit_s = stmt->ColumnInt64(10);
+      if (t.time_limit_s <= 0 && default_time_limit_s) t.time_limit_s = *default_time_limit_s;
       t.submitted_at = stmt->ColumnInt64(11);
+      Result<std::vector<int>> gpu_ids = ParseGpuIndices(stmt->ColumnText(14));
+      Result<std::vector<int>> prefer = ParseGpuIndices(stmt->ColumnText(15));
+      if (!gpu_ids.ok() || !prefer.ok()) {
+        (*waiting)[t.id] = "the stored gpu_ids or prefer_gpus cannot be read";
+        continue;
+      }
+      t.gpu_ids = std::move(*gpu_ids);
+      t.prefer_gpus = std::move(*prefer);
       if (!stmt->ColumnIsNull(12)) {
         (*waiting)[t.id] = "waiting for task " + stmt->ColumnText(12);
         continue;
@@ -93,7 +104,8 @@ Result<std::vector<TaskRequest>> RunLedger::Runnable(std::map<TaskId, std::strin
 
 Result<RunId> RunLedger::Reserve(TaskId task, NodeId node, const std::string& node_name,
                                  const std::vector<int>& gpu_indices,
-                                 const std::string& remote_user) {
+                                 const std::string& remote_user,
+                                 std::optional<int64_t> default_time_limit_s) {
   UnixMs now = clock_->NowUnixMs();
   return db_->Tx([&](Connection& conn) -> Result<RunId> {
     Result<Statement> claim = conn.Prepare(
@@ -106,12 +118,13 @@ Result<RunId> RunLedger::Reserve(TaskId task, NodeId node, const std::string& no
     }
     Result<Statement> insert = conn.Prepare(
         "INSERT INTO runs (task_id, attempt, node_id, node_name, gpu_indices, remote_user, "
-        "  run_dir, status, created_at) "
+        "  run_dir, status, created_at, time_limit_s) "
         "VALUES (?, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM runs WHERE task_id = ?), "
-        "  ?, ?, ?, ?, '', 'starting', ?)");
+        "  ?, ?, ?, ?, '', 'starting', ?, "
+        "  COALESCE((SELECT time_limit_s FROM tasks WHERE id = ?), ?))");
     if (!insert.ok()) return insert.status();
     GPUQ_RETURN_IF_ERROR(insert->BindAll(task, task, node, node_name, FormatGpuIndices(gpu_indices),
-                                         remote_user, now));
+                                         remote_user, now, task, default_time_limit_s));
     GPUQ_RETURN_IF_ERROR(insert->Run());
     return RunId(conn.LastInsertRowId());
   });
@@ -120,7 +133,8 @@ Result<RunId> RunLedger::Reserve(TaskId task, NodeId node, const std::string& no
 Result<LaunchSpec> RunLedger::Spec(TaskId task) {
   return db_->WithLock([&](Connection& conn) -> Result<LaunchSpec> {
     Result<Statement> stmt = conn.Prepare(
-        "SELECT command, COALESCE(workdir, ''), env_json, user_id FROM tasks WHERE id = ?");
+        "SELECT command, COALESCE(workdir, ''), env_json, user_id, COALESCE(conda, ''), "
+        "  COALESCE(venv, '') FROM tasks WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(task));
     Result<bool> row = stmt->Step();
@@ -136,6 +150,8 @@ Result<LaunchSpec> RunLedger::Spec(TaskId task) {
       }
     }
     spec.owner = UserId(stmt->ColumnInt64(3));
+    spec.conda = stmt->ColumnText(4);
+    spec.venv = stmt->ColumnText(5);
     return spec;
   });
 }
@@ -176,7 +192,7 @@ Result<bool> RunLedger::End(RunId run, const std::string& status, std::optional<
     if (conn.Changes() == 0) return false;
 
     Result<Statement> task = conn.Prepare(
-        "SELECT t.id, t.retries_left, t.cancel_requested_at IS NOT NULL "
+        "SELECT t.id, t.retries_left, t.cancel_requested_at IS NOT NULL, t.on_time_limit "
         "FROM tasks t JOIN runs r ON r.task_id = t.id WHERE r.id = ?");
     if (!task.ok()) return task.status();
     GPUQ_RETURN_IF_ERROR(task->BindAll(run));
@@ -186,16 +202,26 @@ Result<bool> RunLedger::End(RunId run, const std::string& status, std::optional<
     TaskId task_id(task->ColumnInt64(0));
     int64_t retries_left = task->ColumnInt64(1);
     bool cancel_requested = task->ColumnInt64(2) != 0;
+    const bool requeue_on_limit = task->ColumnText(3) == "requeue";
 
     bool retry = status == "failed" && retries_left > 0 && !cancel_requested;
+    // A requeue is not a retry: it takes no retry and goes behind its priority class.
+    bool requeue = status == "timed_out" && requeue_on_limit && !cancel_requested;
     Result<Statement> update =
-        retry ? conn.Prepare("UPDATE tasks SET status = 'queued', "
-                             "retries_left = retries_left - 1, updated_at = ? WHERE id = ?")
-              : conn.Prepare("UPDATE tasks SET status = ?, ended_at = ?, updated_at = ? "
-                             "WHERE id = ?");
+        requeue ? conn.Prepare(
+                      "UPDATE tasks SET status = 'queued', queued_at = ?, "
+                      "updated_at = ? WHERE id = ?")
+        : retry ? conn.Prepare(
+                      "UPDATE tasks SET status = 'queued', "
+                      "retries_left = retries_left - 1, updated_at = ? WHERE id = ?")
+                : conn.Prepare(
+                      "UPDATE tasks SET status = ?, ended_at = ?, updated_at = ? "
+                      "WHERE id = ?");
     if (!update.ok()) return update.status();
-    GPUQ_RETURN_IF_ERROR(retry ? update->BindAll(now, task_id)
-                               : update->BindAll(status, now, now, task_id));
+    GPUQ_RETURN_IF_ERROR(requeue ? update->BindAll(now, now, task_id)
+                         : retry ? update->BindAll(now, task_id)
+                                 : update->BindAll(status, now, now, task_id));
+    retry = retry || requeue;
     GPUQ_RETURN_IF_ERROR(update->Run());
     if (!retry && IsFinalFailure(status)) GPUQ_RETURN_IF_ERROR(CancelDependents(conn, task_id, now));
     // "final": the task ended with this run (no retry), which is what task e-mails and
@@ -211,7 +237,8 @@ Result<std::vector<LiveRun>> RunLedger::Live() {
     Result<Statement> stmt = conn.Prepare(
         "SELECT r.id, r.task_id, COALESCE(r.node_id, 0), r.node_name, r.gpu_indices, "
         "  r.remote_user, t.user_id, r.status, r.pid, r.created_at, r.started_at, "
-        "  t.time_limit_s, t.cancel_requested_at, t.share, t.mem_mib "
+        "  COALESCE(r.time_limit_s, t.time_limit_s), t.cancel_requested_at, t.share, t.mem_mib, "
+        "  t.on_time_limit = 'requeue' "
         "FROM runs r JOIN tasks t ON t.id = r.task_id "
         "WHERE r.status IN ('starting', 'running') ORDER BY r.id");
     if (!stmt.ok()) return stmt.status();
@@ -238,6 +265,7 @@ Result<std::vector<LiveRun>> RunLedger::Live() {
       l.cancel_requested_at = stmt->ColumnOptionalInt64(12);
       l.share = stmt->ColumnInt64(13) != 0;
       l.mem_mib = stmt->ColumnInt64(14);
+      l.requeue_on_time_limit = stmt->ColumnInt64(15) != 0;
       out.push_back(std::move(l));
     }
     return out;

@@ -55,7 +55,9 @@ void Scheduler::RunOnce() {
   std::vector<TaskRequest> queue;
   std::map<TaskId, std::string> waiting;
   if (!source_->Read(&snapshot, &queue, &waiting).ok()) return;
-  Decision decision = Schedule(snapshot, queue, options_);
+  PolicyOptions options = options_;
+  source_->AdjustOptions(&options);
+  Decision decision = Schedule(snapshot, queue, options);
   if (pass_histogram_ != nullptr) {
     pass_histogram_->Observe(std::chrono::steady_clock::now() - pass_start);
   }

@@ -25,6 +25,9 @@ class SchedulerSource {
   // (unmet dependency, no credential) go to `waiting` with their reason.
   virtual Status Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* queue,
                       std::map<TaskId, std::string>* waiting) = 0;
+  // Settings that may change while the master runs (caps): applied over the scheduler's
+  // options at each cycle. The default keeps them as they are.
+  virtual void AdjustOptions(PolicyOptions* /*options*/) {}
 };
 
 // Where placements go: the launcher reserves the GPUs (one transaction) before it returns,

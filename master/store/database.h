@@ -119,7 +119,7 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& path);
 
   // As Open, with the given migrations instead of the embedded ones. Each name must start
-  // with its number ("0001_initial.sql"); numbers must run 1, 2, 3, ... in name order.
+  // with its number ("0001_initial.sql"); numbers must rise from 1 in name order (gaps allowed).
   static Result<std::unique_ptr<Database>> OpenWithMigrations(
       const std::string& path, std::span<const EmbeddedFile> migrations);
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "common/gpu_indices.h"
 #include "master/store/database.h"
 
 namespace gpuq {
@@ -14,7 +15,8 @@ constexpr std::string_view kSelect =
     "SELECT t.id, t.user_id, u.username, t.name, t.command, t.workdir, t.gpus, t.mem_mib,"
     " t.util_pct, t.exclusive, t.share, t.node, t.gpu_model, t.env_json, t.priority,"
     " t.time_limit_s, t.retries, t.retries_left, t.after_json, t.notify, t.status,"
-    " t.created_at, t.updated_at, t.ended_at, t.cancel_requested_at"
+    " t.created_at, t.updated_at, t.ended_at, t.cancel_requested_at,"
+    " t.gpu_ids, t.prefer_gpus, t.on_time_limit, t.conda, t.venv"
     " FROM tasks t JOIN users u ON u.id = t.user_id";
 
 std::string Name(TaskId id) { return "task " + std::to_string(id.value); }
@@ -76,6 +78,17 @@ Result<TaskRow> ReadTaskRow(const Statement& stmt) {
   row.updated_at = stmt.ColumnInt64(22);
   row.ended_at = stmt.ColumnOptionalInt64(23);
   row.cancel_requested_at = stmt.ColumnOptionalInt64(24);
+  Result<std::vector<int>> gpu_ids = ParseGpuIndices(stmt.ColumnText(25));
+  if (!gpu_ids.ok())
+    return Status::Corruption(Name(row.id) + ": gpu_ids: " + gpu_ids.status().message());
+  s.gpu_ids = std::move(*gpu_ids);
+  Result<std::vector<int>> prefer = ParseGpuIndices(stmt.ColumnText(26));
+  if (!prefer.ok())
+    return Status::Corruption(Name(row.id) + ": prefer_gpus: " + prefer.status().message());
+  s.prefer_gpus = std::move(*prefer);
+  s.on_time_limit = stmt.ColumnText(27);
+  s.conda = stmt.ColumnText(28);
+  s.venv = stmt.ColumnText(29);
   return row;
 }
 
@@ -149,15 +162,18 @@ Result<TaskId> Insert(Connection& conn, const TaskSpec& spec, UserId owner,
   Result<Statement> stmt = conn.Prepare(
       "INSERT INTO tasks (name, user_id, command, workdir, gpus, mem_mib, util_pct, exclusive,"
       " share, node, gpu_model, env_json, priority, time_limit_s, retries, retries_left,"
-      " after_json, notify, status, created_at, updated_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " after_json, notify, status, created_at, updated_at, gpu_ids, prefer_gpus,"
+      " on_time_limit, conda, venv, queued_at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!stmt.ok()) return stmt.status();
   GPUQ_RETURN_IF_ERROR(stmt->BindAll(
       spec.name, owner, spec.command, NullIfEmpty(spec.workdir), spec.gpus, spec.mem_mib,
       spec.util_pct, spec.exclusive, spec.share, NullIfEmpty(spec.node),
       NullIfEmpty(spec.gpu_model), EnvJson(spec.env), spec.priority, spec.time_limit_s,
       spec.retries, spec.retries, AfterJson(spec.after), spec.notify.value_or(notify_default),
-      std::string(TaskStatusName(spec.hold ? TaskStatus::kHeld : TaskStatus::kQueued)), now, now));
+      std::string(TaskStatusName(spec.hold ? TaskStatus::kHeld : TaskStatus::kQueued)), now, now,
+      FormatGpuIndices(spec.gpu_ids), FormatGpuIndices(spec.prefer_gpus), spec.on_time_limit,
+      NullIfEmpty(spec.conda), NullIfEmpty(spec.venv), now));
   GPUQ_RETURN_IF_ERROR(stmt->Run());
   return TaskId(conn.LastInsertRowId());
 }
@@ -266,7 +282,8 @@ Status TaskStore::Update(TaskId id, const TaskPatch& patch) {
         "UPDATE tasks SET name = ?, command = ?, workdir = ?, gpus = ?, mem_mib = ?,"
         " util_pct = ?, exclusive = ?, share = ?, node = ?, gpu_model = ?, env_json = ?,"
         " priority = ?, time_limit_s = ?, retries = ?, retries_left = ?, after_json = ?,"
-        " notify = ?, status = ?, updated_at = ? WHERE id = ?");
+        " notify = ?, status = ?, updated_at = ?, gpu_ids = ?, prefer_gpus = ?,"
+        " on_time_limit = ?, conda = ?, venv = ? WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     GPUQ_RETURN_IF_ERROR(stmt->BindAll(
         spec.name, spec.command, NullIfEmpty(spec.workdir), spec.gpus, spec.mem_mib, spec.util_pct,
@@ -274,7 +291,8 @@ Status TaskStore::Update(TaskId id, const TaskPatch& patch) {
         EnvJson(spec.env), spec.priority, spec.time_limit_s, spec.retries, spec.retries,
         AfterJson(spec.after), spec.notify.value_or("off"),
         std::string(TaskStatusName(spec.hold ? TaskStatus::kHeld : TaskStatus::kQueued)),
-        clock_->NowUnixMs(), id));
+        clock_->NowUnixMs(), FormatGpuIndices(spec.gpu_ids), FormatGpuIndices(spec.prefer_gpus),
+        spec.on_time_limit, NullIfEmpty(spec.conda), NullIfEmpty(spec.venv), id));
     return stmt->Run();
   });
 }

@@ -89,6 +89,24 @@ TEST(MasterConfigTest, SmtpSettingsFromEnvAndFileWithTheSamePrecedence) {
   EXPECT_EQ(bad.status().field(), "smtp_security");
   EXPECT_NE(bad.status().message().find("GPUQ_SMTP_SECURITY"), std::string::npos);
   EXPECT_EQ(ResolveMasterOptions({}, {}, {{"smtp_from", "nobody"}}).status().field(), "smtp_from");
+TEST(MasterConfigTest, CapsTimeLimitAndQueueFile) {
+  auto file = ParseMasterConfig(
+      "max-running = 8\nmax_running_per_user = 2\ndefault_time_limit = 1d\n"
+      "queue_file = \"/lab/tasks.csv\"\nqueue_file_user = lab\n");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto o = ResolveMasterOptions({{"max_running_per_node", "3"}}, {}, *file);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->max_running, 8);
+  EXPECT_EQ(o->max_running_per_user, 2);
+  EXPECT_EQ(o->max_running_per_node, 3);
+  EXPECT_EQ(o->default_time_limit_s, 86400);
+  EXPECT_EQ(o->queue_file, "/lab/tasks.csv");
+  EXPECT_EQ(o->queue_file_user, "lab");
+  EXPECT_EQ(ResolveMasterOptions({}, {}, {})->default_time_limit_s, std::nullopt);
+  auto bad = ResolveMasterOptions({{"default_time_limit", "soon"}}, {}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "default_time_limit");
+  EXPECT_FALSE(ResolveMasterOptions({{"max_running", "-1"}}, {}, {}).ok());
 }
 
 }  // namespace

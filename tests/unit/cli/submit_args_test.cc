@@ -92,5 +92,29 @@ TEST(BuildSubmitBodyTest, UnreadableValuesNameTheFlag) {
   EXPECT_EQ(field_of([](SubmitOptions& o) { o.notify = "sometimes"; }), "--notify");
 }
 
+TEST(BuildSubmitBodyTest, PinningTimeLimitActionAndEnvironments) {
+  SubmitOptions o;
+  o.gpu_ids = "0,2";
+  o.prefer_gpus = "1";
+  o.on_time_limit = "requeue";
+  o.venv = "~/v";
+  Result<json> body = BuildSubmitBody(o, "x");
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ((*body)["gpu_ids"], json::array({0, 2}));
+  EXPECT_EQ((*body)["prefer_gpus"], json::array({1}));
+  EXPECT_EQ((*body)["on_time_limit"], "requeue");
+  EXPECT_EQ((*body)["venv"], "~/v");
+  EXPECT_FALSE(body->contains("conda"));
+  using Flag = std::pair<const char*, std::string SubmitOptions::*>;
+  for (auto [flag, set] : {Flag{"--gpu-ids", &SubmitOptions::gpu_ids},
+                           Flag{"--prefer-gpus", &SubmitOptions::prefer_gpus},
+                           Flag{"--on-time-limit", &SubmitOptions::on_time_limit}}) {
+    SubmitOptions bad;
+    bad.*set = "1,,x";
+    Result<json> refused = BuildSubmitBody(bad, "x");
+    ASSERT_FALSE(refused.ok()) << flag;
+    EXPECT_EQ(refused.status().field(), flag);
+  }
+}
 }  // namespace
 }  // namespace gpuq::cli

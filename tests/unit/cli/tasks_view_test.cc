@@ -148,5 +148,20 @@ TEST(RenderTaskTest, WaitingTaskSaysWhy) {
   EXPECT_NE(text.find("runs: none yet\n"), std::string::npos) << text;
 }
 
+TEST(RenderTaskTest, PinningRequeueAndEnvironmentAreShownWhenSet) {
+  json task = MakeTask(5, "bob", "pinned", "queued");
+  EXPECT_EQ(RenderTask(task, kT0).find("gpu ids:"), std::string::npos);
+  task["gpu_ids"] = {0, 2};
+  task["prefer_gpus"] = {2};
+  task["on_time_limit"] = "requeue";
+  task["venv"] = "~/venvs/torch";
+  const std::string text = RenderTask(task, kT0);
+  EXPECT_NE(text.find("gpu ids:      0,2 (only these)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("prefer gpus:  2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("at limit:     requeue (run again)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("venv:         ~/venvs/torch\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("conda:"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace gpuq::cli

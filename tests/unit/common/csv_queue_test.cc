@@ -135,5 +135,16 @@ TEST(CsvQueueTest, FileLevelErrors) {
   EXPECT_EQ(t.status().message().rfind("line 2: unterminated quoted field", 0), 0u);
 }
 
+TEST(ParseCsvQueueTest, PinningColumnsAreRead) {
+  Result<std::vector<CsvQueueTask>> tasks =
+      ParseCsvQueue("command,n_gpus,gpu_ids,prefer_gpus\nx,2,\"0,2\",1\ny,1,,\n");
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  EXPECT_EQ((*tasks)[0].spec.gpu_ids, (std::vector<int>{0, 2}));
+  EXPECT_EQ((*tasks)[0].spec.prefer_gpus, (std::vector<int>{1}));
+  EXPECT_TRUE((*tasks)[1].spec.gpu_ids.empty());
+  Result<std::vector<CsvQueueTask>> bad = ParseCsvQueue("command,gpu_ids\nx,a\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "gpu_ids");
+}
 }  // namespace
 }  // namespace gpuq

@@ -85,5 +85,16 @@ TEST(CsvTest, TextAfterClosingQuoteIsAnError) {
       << r.status().message();
 }
 
+TEST(FormatCsvRecordTest, QuotesOnlyWhatNeedsItAndReadsBack) {
+  const std::vector<std::string> fields = {"plain", "a,b", "say \"hi\"", "two\nlines",
+                                           " pad",  "",    "x\r"};
+  const std::string line = FormatCsvRecord(fields);
+  EXPECT_EQ(line, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" pad\",,\"x\r\"\n");
+  Result<std::vector<CsvRecord>> back = ParseCsv(line + FormatCsvRecord({"1"}, "\r\n"));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].fields, fields);
+  EXPECT_EQ((*back)[1].fields, std::vector<std::string>{"1"});
+}
 }  // namespace
 }  // namespace gpuq

@@ -235,5 +235,58 @@ TEST(ToTaskRequestTest, CarriesWhatThePolicyNeeds) {
   EXPECT_EQ(ToTaskRequest(spec, TaskId(9), "alice", 0).time_limit_s, 0);
 }
 
+TEST(ParseTaskSpecTest, PinningTimeLimitActionAndEnvironments) {
+  Result<TaskSpec> spec = ParseTaskSpec({{"command", "x"},
+                                         {"gpus", 2},
+                                         {"gpu_ids", json::array({0, 2})},
+                                         {"prefer_gpus", "2"},
+                                         {"on_time_limit", "requeue"},
+                                         {"venv", "~/venvs/a b"}});
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->gpu_ids, (std::vector<int>{0, 2}));
+  EXPECT_EQ(spec->prefer_gpus, (std::vector<int>{2}));
+  EXPECT_EQ(spec->on_time_limit, "requeue");
+  EXPECT_EQ(spec->venv, "~/venvs/a b");
+  EXPECT_EQ(ToTaskRequest(*spec, TaskId(1), "a", 0).gpu_ids, (std::vector<int>{0, 2}));
+  Result<TaskSpec> plain = ParseTaskSpec({{"command", "x"}});
+  EXPECT_EQ(plain->on_time_limit, "kill");
+  EXPECT_TRUE(plain->gpu_ids.empty());
+}
+
+TEST(ParseTaskSpecTest, BadPinningAndEnvironmentsAreNamed) {
+  const struct {
+    json body;
+    const char* field;
+  } kCases[] = {
+      {{{"command", "x"}, {"gpu_ids", json::array({0, 0})}}, "gpu_ids"},
+      {{{"command", "x"}, {"gpu_ids", json::array({-1})}}, "gpu_ids"},
+      {{{"command", "x"}, {"gpu_ids", json::array({2000})}}, "gpu_ids"},
+      {{{"command", "x"}, {"gpu_ids", "0,a"}}, "gpu_ids"},
+      {{{"command", "x"}, {"gpu_ids", json::array({1})}, {"gpus", 2}}, "gpu_ids"},
+      {{{"command", "x"}, {"gpu_ids", json::array({1})}, {"gpus", 0}}, "gpu_ids"},
+      {{{"command", "x"}, {"prefer_gpus", json::array({1})}, {"gpus", 0}}, "prefer_gpus"},
+      {{{"command", "x"}, {"prefer_gpus", true}}, "prefer_gpus"},
+      {{{"command", "x"}, {"on_time_limit", "retry"}}, "on_time_limit"},
+      {{{"command", "x"}, {"conda", "a"}, {"venv", "/v"}}, "conda"},
+      {{{"command", "x"}, {"venv", "a\nb"}}, "venv"},
+  };
+  for (const auto& c : kCases) {
+    Result<TaskSpec> spec = ParseTaskSpec(c.body);
+    ASSERT_FALSE(spec.ok()) << c.body.dump();
+    EXPECT_EQ(spec.status().field(), c.field) << c.body.dump() << ": " << spec.status().ToString();
+  }
+}
+
+TEST(ParseTaskPatchTest, NullClearsPinsAndEnvironments) {
+  Result<TaskPatch> p = ParseTaskPatch({{"gpu_ids", nullptr}, {"venv", nullptr}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->ChangesSpec());
+  TaskSpec spec;
+  spec.gpu_ids = {1};
+  spec.venv = "/v";
+  ApplyTaskPatch(*p, &spec);
+  EXPECT_TRUE(spec.gpu_ids.empty());
+  EXPECT_EQ(spec.venv, "");
+}
 }  // namespace
 }  // namespace gpuq

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
+
 #include "common/task_spec.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
@@ -167,6 +170,84 @@ TEST_F(RunLedgerTest, SpecCarriesTheCommandByteForByteAndTheEnvironment) {
   EXPECT_EQ(launch->workdir, spec.workdir);
   EXPECT_EQ(launch->env.at("A"), "x y");
   EXPECT_EQ(launch->owner, alice_);
+}
+
+TEST_F(RunLedgerTest, TimedOutRunOfARequeueTaskQueuesItBehindItsPriorityClass) {
+  TaskSpec spec;
+  spec.command = "train";
+  spec.on_time_limit = "requeue";
+  TaskStore tasks(db_.get(), &clock_);
+  TaskId looping = *tasks.Create(spec, alice_);
+  clock_.Advance(std::chrono::milliseconds(1000));
+  TaskId later = Submit();
+  RunId first = *Ledger().Reserve(looping, node_, "n1", {0}, "alice");
+  ASSERT_TRUE(Ledger().MarkRunning(first, 10).ok());
+  clock_.Advance(std::chrono::milliseconds(5000));
+  ASSERT_TRUE(*Ledger().End(first, "timed_out", 143, "time limit reached; requeued"));
+  EXPECT_EQ(TaskStatusOf(looping), "queued");
+  EXPECT_EQ(tasks.Get(looping)->retries_left, 0) << "a requeue takes no retry";
+
+  std::map<TaskId, std::string> waiting;
+  Result<std::vector<TaskRequest>> queue = Ledger().Runnable(&waiting);
+  ASSERT_TRUE(queue.ok());
+  ASSERT_EQ(queue->size(), 2u);
+  std::map<TaskId, UnixMs> place;
+  for (const TaskRequest& t : *queue) place[t.id] = t.submitted_at;
+  EXPECT_GT(place[looping], place[later]) << "requeued: behind the task submitted after it";
+
+  // It runs again as attempt 2, and a cancel during a stop at the limit ends it for good.
+  RunId second = *Ledger().Reserve(looping, node_, "n1", {0}, "alice");
+  ASSERT_TRUE(tasks.Cancel(looping).ok());
+  ASSERT_TRUE(*Ledger().End(second, "timed_out", 143, "time limit reached"));
+  EXPECT_EQ(TaskStatusOf(looping), "timed_out");
+}
+
+TEST_F(RunLedgerTest, TimedOutRunOfAKillTaskEndsIt) {
+  TaskId task = Submit();
+  RunId run = *Ledger().Reserve(task, node_, "n1", {0}, "alice");
+  ASSERT_TRUE(*Ledger().End(run, "timed_out", 143, "time limit reached"));
+  EXPECT_EQ(TaskStatusOf(task), "timed_out");
+}
+
+TEST_F(RunLedgerTest, DefaultTimeLimitIsFixedOnTheRunAtReserve) {
+  TaskId none = Submit();
+  TaskSpec spec;
+  spec.command = "true";
+  spec.time_limit_s = 60;
+  TaskId own = *TaskStore(db_.get(), &clock_).Create(spec, alice_);
+  std::map<TaskId, std::string> waiting;
+  Result<std::vector<TaskRequest>> queue = Ledger().Runnable(&waiting, 3600);
+  ASSERT_TRUE(queue.ok());
+  for (const TaskRequest& t : *queue) {
+    EXPECT_EQ(t.time_limit_s, t.id == own ? 60 : 3600) << "task " << t.id.value;
+  }
+  ASSERT_TRUE(Ledger().Reserve(none, node_, "n1", {0}, "alice", 3600).ok());
+  ASSERT_TRUE(Ledger().Reserve(own, node_, "n1", {1}, "alice", 3600).ok());
+  std::map<TaskId, std::optional<int64_t>> limits;
+  Result<std::vector<LiveRun>> live = Ledger().Live();
+  ASSERT_TRUE(live.ok());
+  for (const LiveRun& l : *live) limits[l.task] = l.time_limit_s;
+  EXPECT_EQ(limits[none], 3600);
+  EXPECT_EQ(limits[own], 60);
+}
+
+TEST_F(RunLedgerTest, RunnableCarriesPinningAndSpecCarriesTheEnvironment) {
+  TaskSpec spec;
+  spec.command = "python train.py";
+  spec.gpus = 2;
+  spec.gpu_ids = {0, 2, 3};
+  spec.prefer_gpus = {2};
+  spec.venv = "~/venvs/a b";
+  TaskId task = *TaskStore(db_.get(), &clock_).Create(spec, alice_);
+  std::map<TaskId, std::string> waiting;
+  Result<std::vector<TaskRequest>> queue = Ledger().Runnable(&waiting);
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].gpu_ids, (std::vector<int>{0, 2, 3}));
+  EXPECT_EQ((*queue)[0].prefer_gpus, (std::vector<int>{2}));
+  Result<LaunchSpec> launch = Ledger().Spec(task);
+  ASSERT_TRUE(launch.ok());
+  EXPECT_EQ(launch->venv, "~/venvs/a b");
+  EXPECT_EQ(launch->conda, "");
 }
 
 }  // namespace
