@@ -2,7 +2,8 @@
 #include <httplib.h>
 
 #include "master/store/node_store.h"
-#include "master/store/stats_store.h"
+#include "master/store/run_store.h"
+#include "master/store/task_store.h"
 #include "web/api_routes.h"
 #include "web/http_util.h"
 #include "web/metrics_text.h"
@@ -27,11 +28,10 @@ Result<MetricsInput> GatherMetrics(WebContext* ctx) {
                            gpu.temperature_c, static_cast<int>(gpu.processes.size())});
     }
   }
-  StatsStore stats(ctx->db);
-  Result<std::map<std::string, int64_t>> tasks = stats.TasksByStatus();
+  Result<std::map<TaskStatus, int64_t>> tasks = TaskStore(ctx->db, ctx->clock).CountByStatus({});
   if (!tasks.ok()) return tasks.status();
   input.tasks_by_status = std::move(*tasks);
-  Result<std::map<std::string, int64_t>> ends = stats.RunEndsByStatus();
+  Result<std::map<TaskStatus, int64_t>> ends = RunStore(ctx->db, ctx->clock).CountEndsByStatus();
   if (!ends.ok()) return ends.status();
   input.run_ends_by_status = std::move(*ends);
   if (ctx->metrics != nullptr) {

@@ -137,14 +137,14 @@ std::string RenderMetrics(const MetricsInput& input) {
   for (TaskStatus s : {TaskStatus::kHeld, TaskStatus::kQueued, TaskStatus::kStarting,
                        TaskStatus::kRunning, TaskStatus::kSucceeded, TaskStatus::kFailed,
                        TaskStatus::kCancelled, TaskStatus::kTimedOut, TaskStatus::kLost}) {
-    auto it = input.tasks_by_status.find(TaskStatusName(s));
+    auto it = input.tasks_by_status.find(s);
     w.Sample("gpuq_tasks", {{"status", TaskStatusName(s)}},
              static_cast<double>(it == input.tasks_by_status.end() ? 0 : it->second));
   }
   w.Family("gpuq_run_ends_total", "counter", "Runs that ended, by result.");
   for (TaskStatus s : {TaskStatus::kSucceeded, TaskStatus::kFailed, TaskStatus::kCancelled,
                        TaskStatus::kTimedOut, TaskStatus::kLost}) {
-    auto it = input.run_ends_by_status.find(TaskStatusName(s));
+    auto it = input.run_ends_by_status.find(s);
     w.Sample("gpuq_run_ends_total", {{"result", TaskStatusName(s)}},
              static_cast<double>(it == input.run_ends_by_status.end() ? 0 : it->second));
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/latency_histogram.h"
+#include "common/task_status.h"
 
 namespace gpuq {
 
@@ -29,8 +30,8 @@ struct MetricsInput {
     std::vector<Gpu> gpus;
   };
   std::vector<Node> nodes;
-  std::map<std::string, int64_t> tasks_by_status;  // missing statuses count 0
-  std::map<std::string, int64_t> run_ends_by_status;
+  std::map<TaskStatus, int64_t> tasks_by_status;  // missing statuses count 0
+  std::map<TaskStatus, int64_t> run_ends_by_status;
   LatencyHistogram::Snapshot schedule_pass;
   LatencyHistogram::Snapshot launch;
 };

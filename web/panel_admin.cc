@@ -226,7 +226,15 @@ void SaveSettings(WebContext* ctx, const httplib::Request& req, httplib::Respons
   // All of the section or none of it.
   Status s = ctx->db->Tx([&](Connection&) -> Status {
     SettingsStore store(ctx->db, ctx->clock);
-    for (const auto& [key, value] : typed) GPUQ_RETURN_IF_ERROR(store.Set(key, value));
+    for (const SettingField& field : section->fields) {
+      const std::string& value = typed[field.key];
+      // A field whose default is empty (e.g. a cap) goes back to the master's own value.
+      if (value.empty() && field.default_value.empty()) {
+        GPUQ_RETURN_IF_ERROR(store.Delete(field.key));
+      } else {
+        GPUQ_RETURN_IF_ERROR(store.Set(field.key, value));
+      }
+    }
     std::string detail;
     for (const auto& [key, value] : typed) detail += key + "=" + value + " ";
     return AuditLog(ctx->db, ctx->clock)

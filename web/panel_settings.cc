@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/node_validation.h"
+#include "master/store/sched_settings.h"
 #include "master/store/settings_store.h"
 
 namespace gpuq {
@@ -18,6 +19,23 @@ std::vector<SettingsSection>& Sections() {
            "nvidia-smi", [](std::string_view v) { return ValidateProbe(v); }},
           {kSettingPollIntervalMs, "settings.poll_interval", "settings.poll_interval_help", "1000",
            [](std::string_view v) { return ValidateWholeNumber(v, 200, 60000); }}}});
+    // Caps and the default time limit: empty means "as the master was started" (its
+    // --max-running... flags), so saving an empty field hands the choice back to them.
+    auto sched = [](const char* key) {
+      return [key](std::string_view v) {
+        return v.empty() ? Status::Ok() : ValidateSchedSetting(key, v);
+      };
+    };
+    s.push_back({"scheduling",
+                 "settings.scheduling",
+                 {{kSettingMaxRunning, "settings.max_running", "settings.from_flag_help", "",
+                   sched(kSettingMaxRunning)},
+                  {kSettingMaxRunningPerUser, "settings.max_running_per_user",
+                   "settings.from_flag_help", "", sched(kSettingMaxRunningPerUser)},
+                  {kSettingMaxRunningPerNode, "settings.max_running_per_node",
+                   "settings.from_flag_help", "", sched(kSettingMaxRunningPerNode)},
+                  {kSettingDefaultTimeLimit, "settings.default_time_limit",
+                   "settings.default_time_limit_help", "", sched(kSettingDefaultTimeLimit)}}});
     s.push_back({"retention",
                  "settings.retention",
                  {{kSettingRetentionDays, "settings.retention_days", "settings.retention_help", "0",

@@ -92,4 +92,22 @@ Result<std::vector<RunRow>> RunStore::ListForTasks(std::span<const TaskId> tasks
   });
 }
 
+Result<std::map<TaskStatus, int64_t>> RunStore::CountEndsByStatus() {
+  return db_->WithLock([&](Connection& conn) -> Result<std::map<TaskStatus, int64_t>> {
+    Result<Statement> stmt = conn.Prepare(
+        "SELECT status, COUNT(*) FROM runs WHERE status NOT IN ('starting', 'running')"
+        " GROUP BY status");
+    if (!stmt.ok()) return stmt.status();
+    std::map<TaskStatus, int64_t> counts;
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::optional<TaskStatus> status = ParseTaskStatus(stmt->ColumnText(0));
+      if (status) counts[*status] = stmt->ColumnInt64(1);
+    }
+    return counts;
+  });
+}
+
 }  // namespace gpuq

@@ -1,6 +1,7 @@
 #ifndef GPUQ_MASTER_STORE_RUN_STORE_H_
 #define GPUQ_MASTER_STORE_RUN_STORE_H_
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +52,8 @@ class RunStore {
   Result<std::vector<RunRow>> ListForTask(TaskId task);
   // The runs of all the given tasks in one query, by task id then attempt.
   Result<std::vector<RunRow>> ListForTasks(std::span<const TaskId> tasks);
+  // Ended runs per end status (succeeded, failed, cancelled, timed_out, lost), for /metrics.
+  Result<std::map<TaskStatus, int64_t>> CountEndsByStatus();
 
   // The columns ReadRunRow expects, in order, for SELECTs from runs.
   static constexpr std::string_view kColumns =

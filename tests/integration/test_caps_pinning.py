@@ -12,6 +12,7 @@ import json
 
 from harness import GPUQ_SIM_WORK, SimCluster
 from master_harness import ADMIN_PASSWORD, Master, wait_for
+from panel_client import PanelClient
 
 ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
 LIVE = {"starting", "running"}
@@ -91,13 +92,23 @@ class CapsTest(unittest.TestCase):
         joined = " | ".join(sorted(reasons))
         self.assertIn("max_running", joined)
 
-    def test_settings_key_changes_the_cap_while_the_master_runs(self):
-        # What the admin panel does: write the settings table. No restart.
+    def save_scheduling(self, panel, max_running):
+        return panel.submit("/admin/settings", {
+            "section": "scheduling", "max_running": max_running, "max_running_per_user": "",
+            "max_running_per_node": "", "default_time_limit": ""})
+
+    def test_panel_setting_changes_the_cap_while_the_master_runs(self):
+        panel = PanelClient(self.master.url)
+        panel.login("admin", ADMIN_PASSWORD)
+        status, _, body = self.save_scheduling(panel, "-1")
+        self.assertEqual(status, 400)
+        self.assertIn('data-field="max_running"', body)
         db = sqlite3.connect(str(self.master.data / "gpuq.db"), timeout=10)
         try:
-            with db:
-                db.execute("INSERT INTO settings (key, value, updated_at) VALUES "
-                           "('max_running', '1', 0)")
+            status, _, _ = self.save_scheduling(panel, "1")  # no restart
+            self.assertEqual(status, 303)
+            self.assertEqual(db.execute("SELECT value FROM settings WHERE key = 'max_running'")
+                             .fetchone(), ("1",))
             ids = [self.master.api("POST", "/api/v1/tasks", {"command": "sleep 1", "gpus": 1},
                                    token=self.admin)[1]["id"] for _ in range(3)]
             peak = 0
@@ -111,8 +122,11 @@ class CapsTest(unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual(peak, 1)
         finally:
-            with db:
-                db.execute("DELETE FROM settings WHERE key = 'max_running'")
+            # Empty hands the cap back to --max-running.
+            status, _, _ = self.save_scheduling(panel, "")
+            self.assertEqual(status, 303)
+            self.assertIsNone(db.execute("SELECT value FROM settings WHERE key = 'max_running'")
+                              .fetchone())
             db.close()
 
     def test_cap_reason_in_gpuq_show(self):

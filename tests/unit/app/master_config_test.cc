@@ -89,6 +89,8 @@ TEST(MasterConfigTest, SmtpSettingsFromEnvAndFileWithTheSamePrecedence) {
   EXPECT_EQ(bad.status().field(), "smtp_security");
   EXPECT_NE(bad.status().message().find("GPUQ_SMTP_SECURITY"), std::string::npos);
   EXPECT_EQ(ResolveMasterOptions({}, {}, {{"smtp_from", "nobody"}}).status().field(), "smtp_from");
+}
+
 TEST(MasterConfigTest, CapsTimeLimitAndQueueFile) {
   auto file = ParseMasterConfig(
       "max-running = 8\nmax_running_per_user = 2\ndefault_time_limit = 1d\n"

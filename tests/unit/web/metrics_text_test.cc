@@ -27,8 +27,8 @@ TEST(MetricsTextTest, RendersGpusNodesAndQueueWithHelpAndType) {
   MetricsInput::Node down;
   down.name = "old-box";
   in.nodes = {up, down};
-  in.tasks_by_status = {{"queued", 7}, {"running", 2}};
-  in.run_ends_by_status = {{"failed", 1}};
+  in.tasks_by_status = {{TaskStatus::kQueued, 7}, {TaskStatus::kRunning, 2}};
+  in.run_ends_by_status = {{TaskStatus::kFailed, 1}};
 
   std::string text = RenderMetrics(in);
   const std::string labels = "{node=\"a100-box\",gpu=\"3\",model=\"NVIDIA A100-SXM4-80GB\"}";

@@ -33,6 +33,20 @@ TEST(PanelSettingsTest, BuiltInFieldsValidateTheirValues) {
   }
 }
 
+TEST(PanelSettingsTest, SchedulingCapsTakeEmptyForTheMastersOwnValue) {
+  const SettingField* cap = Find("max_running");
+  const SettingField* per_user = Find("max_running_per_user");
+  const SettingField* limit = Find("default_time_limit");
+  ASSERT_TRUE(cap && per_user && limit);
+  EXPECT_TRUE(cap->validate("").ok());
+  EXPECT_TRUE(cap->validate("0").ok());
+  EXPECT_TRUE(per_user->validate("12").ok());
+  EXPECT_FALSE(cap->validate("-1").ok());
+  EXPECT_FALSE(cap->validate("many").ok());
+  EXPECT_TRUE(limit->validate("2h").ok());
+  EXPECT_FALSE(limit->validate("soon").ok());
+}
+
 TEST(PanelSettingsTest, AnotherModuleCanAddASection) {
   const size_t before = SettingsSections().size();
   AddSettingsSection({"notifications",
