@@ -147,9 +147,10 @@ def api_rows(size, raw):
         row("GET /api/v1/tasks with %d tasks (default page)" % n,
             "p50 %.1f ms, p99 %.1f ms" % (page["p50_ms"], page["p99_ms"]),
             "p50 <= 20 ms, p99 <= 50 ms", page["p50_ms"] <= 20 and page["p99_ms"] <= 50, page),
+        # Not a target (the list answers 1000 tasks unless asked for more): what the
+        # largest page costs.
         row("GET /api/v1/tasks?limit=10000 (all %d)" % n,
-            "p50 %.1f ms, p99 %.1f ms" % (whole["p50_ms"], whole["p99_ms"]),
-            "p50 <= 20 ms, p99 <= 50 ms", whole["p50_ms"] <= 20 and whole["p99_ms"] <= 50, whole),
+            "p50 %.1f ms, p99 %.1f ms" % (whole["p50_ms"], whole["p99_ms"]), "-", None, whole),
     ]
     # The web panel's dashboard is built in parallel (issue 5): measured once it exists.
     if r["dashboard_status"] == 404:
