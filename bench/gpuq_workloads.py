@@ -6,11 +6,13 @@ Each function returns a dict of raw figures; bench.py turns them into table rows
 
 import http.client
 import json
+import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -194,6 +196,43 @@ def polling(nodes, seconds, gpus=8):
             "master_rss_mib": round(rss, 1)}
 
 
+def panel_login(master):
+    """Logs in through the panel's form (INTERFACE.md: /admin/login posts username,
+    password and the hidden csrf_token); returns the Cookie header to send, or None."""
+    from master_harness import ADMIN_PASSWORD
+    jar = {}
+
+    def remember(reply):
+        for name, value in reply.getheaders():
+            if name.lower() == "set-cookie":
+                pair = value.split(";", 1)[0]
+                if "=" in pair:
+                    k, v = pair.split("=", 1)
+                    jar[k.strip()] = v.strip()
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=10)
+        conn.request("GET", "/admin/login")
+        reply = conn.getresponse()
+        page = reply.read().decode(errors="replace")
+        remember(reply)
+        tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
+        csrf = re.search(r'value="([^"]*)"', tag.group(0)).group(1) if tag else ""
+        form = urllib.parse.urlencode({"username": "admin", "password": ADMIN_PASSWORD,
+                                       "csrf_token": csrf})
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if jar:
+            headers["Cookie"] = "; ".join("%s=%s" % kv for kv in jar.items())
+        conn.request("POST", "/admin/login", form, headers)
+        reply = conn.getresponse()
+        reply.read()
+        remember(reply)
+        conn.close()
+    except (OSError, http.client.HTTPException, AttributeError):
+        return None
+    return "; ".join("%s=%s" % kv for kv in jar.items()) or None
+
+
 class _Client(threading.Thread):
     """Submits its share of tasks over one kept-alive HTTP connection."""
 
@@ -239,11 +278,13 @@ def api_load(tasks, list_rounds, clients=4):
             t.join()
         submit_s = time.monotonic() - t0
 
-        def timed_get(path, count):
+        def timed_get(path, count, cookie=None):
             """Request to last byte on one kept-alive connection, as the panel's browser
             would fetch it; the body is read, not parsed (that would time Python)."""
             conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=30)
             headers = {"Authorization": "Bearer " + token}
+            if cookie:
+                headers["Cookie"] = cookie
             times = []
             status = None
             for _ in range(count):
@@ -260,7 +301,14 @@ def api_load(tasks, list_rounds, clients=4):
 
         _, page = timed_get("/api/v1/tasks", list_rounds)
         _, whole = timed_get("/api/v1/tasks?limit=10000", list_rounds)
-        dash_status, dash = timed_get("/admin", list_rounds)
+        cookie = None
+        dash_status, dash = timed_get("/admin", 1)
+        if dash_status not in (200, 404):  # the panel may want its session, not a token
+            cookie = panel_login(master)
+            if cookie:
+                dash_status, dash = timed_get("/admin", 1, cookie)
+        if dash_status == 200:
+            dash_status, dash = timed_get("/admin", list_rounds, cookie)
         time.sleep(1)
         rss_after = rss_mib(pid)
         count = len(list_tasks(master, token))
