@@ -10,6 +10,7 @@ bench/out/latest.json). Run it through bench/run.sh, which builds what it needs 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -228,6 +229,9 @@ RAW = {}
 
 
 def main():
+    # A TERM (a timeout, a closed terminal) unwinds like Ctrl-C, so every cluster, master and
+    # Slurm daemon started so far is stopped by the `with` blocks that own it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, under 2 minutes")
     ap.add_argument("--vs-slurm", action="store_true", help="also run the workloads through Slurm")
