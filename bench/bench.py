@@ -79,7 +79,8 @@ def latency_rows(size, raw):
     raw["latency"] = r
     s, h = r["submit_to_first_line"], r["exit_to_next_start"]
     return [
-        row("submit -> first line runs, idle node", "p50 %.1f ms, p99 %.1f ms" % (s["p50_ms"], s["p99_ms"]),
+        row("submit -> first line runs, idle node",
+            "p50 %.1f ms, p99 %.1f ms" % (s["p50_ms"], s["p99_ms"]),
             "p50 <= 30 ms, p99 <= 100 ms", s["p50_ms"] <= 30 and s["p99_ms"] <= 100, s,
             key="submit_to_first_line"),
         row("run exits -> next queued task starts on its GPU", "p50 %.1f ms" % h["p50_ms"],
@@ -180,9 +181,11 @@ RUNNERS = {"latency": latency_rows, "makespan": makespan_rows, "throughput": thr
 # is better) from the raw figures of each.
 COMPARE = {
     "submit_to_first_line": lambda s, g: (s["submit_to_first_line"]["p50_ms"],
-                                          g["latency"]["submit_to_first_line"]["p50_ms"], "ms p50", False),
+                                          g["latency"]["submit_to_first_line"]["p50_ms"],
+                                          "ms p50", False),
     "exit_to_next_start": lambda s, g: (s["exit_to_next_start"]["p50_ms"],
-                                        g["latency"]["exit_to_next_start"]["p50_ms"], "ms p50", False),
+                                        g["latency"]["exit_to_next_start"]["p50_ms"],
+                                        "ms p50", False),
     "makespan": lambda s, g: (s["makespan"]["makespan_s"], g["makespan"]["makespan_s"], "s", False),
     "throughput": lambda s, g: (s["throughput"]["jobs_per_s"], g["throughput"]["tasks_per_s"],
                                 "/s", True),
@@ -262,7 +265,8 @@ def main():
             RAW[name] = {"error": str(e)}
             new = [row(name, "error: %s" % str(e).splitlines()[0][:80], "-", False)]
         rows.extend(new)
-        print("bench: %s done in %.1f s" % (name, time.monotonic() - t0), file=sys.stderr, flush=True)
+        print("bench: %s done in %.1f s" % (name, time.monotonic() - t0), file=sys.stderr,
+              flush=True)
 
     slurm = None
     if args.vs_slurm:
@@ -272,7 +276,8 @@ def main():
             print("bench: slurm %s ..." % name, file=sys.stderr, flush=True)
             try:
                 slurm[name] = sw.run_all(tuned, size["slurm_rounds"], size["slurm_handovers"],
-                                         size["makespan_tasks"], size["sleep_s"], size["slurm_jobs"])
+                                         size["makespan_tasks"], size["sleep_s"],
+                                         size["slurm_jobs"])
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
                 slurm[name] = {"error": str(e)}
