@@ -10,6 +10,7 @@ bench/out/latest.json). Run it through bench/run.sh, which builds what it needs 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,9 +40,9 @@ def build_dir():
 
 def run_google_benchmark(name, quick):
     exe = build_dir() / "bench" / name
-    args = [str(exe), "--benchmark_format=json", "--benchmark_repetitions=%d" % (3 if quick else 10),
+    args = [str(exe), "--benchmark_format=json", "--benchmark_repetitions=%d" % (3 if quick else 5),
             "--benchmark_report_aggregates_only=true",
-            "--benchmark_min_time=%s" % ("0.05" if quick else "0.5")]
+            "--benchmark_min_time=%s" % ("0.05" if quick else "0.2")]
     out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          check=True, timeout=300).stdout
     # CPU time is the figure: on a machine busy with other work, wall time also counts the
@@ -78,7 +79,8 @@ def latency_rows(size, raw):
     raw["latency"] = r
     s, h = r["submit_to_first_line"], r["exit_to_next_start"]
     return [
-        row("submit -> first line runs, idle node", "p50 %.1f ms, p99 %.1f ms" % (s["p50_ms"], s["p99_ms"]),
+        row("submit -> first line runs, idle node",
+            "p50 %.1f ms, p99 %.1f ms" % (s["p50_ms"], s["p99_ms"]),
             "p50 <= 30 ms, p99 <= 100 ms", s["p50_ms"] <= 30 and s["p99_ms"] <= 100, s,
             key="submit_to_first_line"),
         row("run exits -> next queued task starts on its GPU", "p50 %.1f ms" % h["p50_ms"],
@@ -91,9 +93,12 @@ def makespan_rows(size, raw):
     r = w.makespan(size["makespan_tasks"], size["sleep_s"])
     raw["makespan"] = r
     limit = r["ideal_s"] * 1.03
+    h = r["handover_on_a_gpu"] or {}
+    note = "first start %.0f ms, handover on a GPU p50 %.0f ms, max %.0f ms" % (
+        1000 * r["first_start_after_s"], h.get("p50_ms", 0), h.get("max_ms", 0))
     return [row("%d x sleep %s on 8 GPUs (ideal %d s)" % (r["tasks"], r["sleep_s"], r["ideal_s"]),
                 "%.2f s" % r["makespan_s"], "<= %.1f s" % limit, r["makespan_s"] <= limit, r,
-                key="makespan")]
+                note=note, key="makespan")]
 
 
 def throughput_rows(size, raw):
@@ -147,9 +152,10 @@ def api_rows(size, raw):
         row("GET /api/v1/tasks with %d tasks (default page)" % n,
             "p50 %.1f ms, p99 %.1f ms" % (page["p50_ms"], page["p99_ms"]),
             "p50 <= 20 ms, p99 <= 50 ms", page["p50_ms"] <= 20 and page["p99_ms"] <= 50, page),
+        # Not a target (the list answers 1000 tasks unless asked for more): what the
+        # largest page costs.
         row("GET /api/v1/tasks?limit=10000 (all %d)" % n,
-            "p50 %.1f ms, p99 %.1f ms" % (whole["p50_ms"], whole["p99_ms"]),
-            "p50 <= 20 ms, p99 <= 50 ms", whole["p50_ms"] <= 20 and whole["p99_ms"] <= 50, whole),
+            "p50 %.1f ms, p99 %.1f ms" % (whole["p50_ms"], whole["p99_ms"]), "-", None, whole),
     ]
     # The web panel's dashboard is built in parallel (issue 5): measured once it exists.
     if r["dashboard_status"] == 404:
@@ -157,8 +163,9 @@ def api_rows(size, raw):
                         None, note="no /admin dashboard in this build"))
     elif r["dashboard"] is None:
         rows.append(row("dashboard /admin with %d tasks" % n, "HTTP %s" % r["dashboard_status"],
-                        "p50 <= 20 ms, p99 <= 50 ms", False,
-                        note="/admin did not answer 200 to an API token"))
+                        "p50 <= 20 ms, p99 <= 50 ms", None,
+                        note="not timed: /admin did not answer 200, with a token nor after "
+                        "the login form (bench/gpuq_workloads.py, panel_login)"))
     else:
         d = r["dashboard"]
         rows.append(row("dashboard /admin with %d tasks" % n,
@@ -174,9 +181,11 @@ RUNNERS = {"latency": latency_rows, "makespan": makespan_rows, "throughput": thr
 # is better) from the raw figures of each.
 COMPARE = {
     "submit_to_first_line": lambda s, g: (s["submit_to_first_line"]["p50_ms"],
-                                          g["latency"]["submit_to_first_line"]["p50_ms"], "ms p50", False),
+                                          g["latency"]["submit_to_first_line"]["p50_ms"],
+                                          "ms p50", False),
     "exit_to_next_start": lambda s, g: (s["exit_to_next_start"]["p50_ms"],
-                                        g["latency"]["exit_to_next_start"]["p50_ms"], "ms p50", False),
+                                        g["latency"]["exit_to_next_start"]["p50_ms"],
+                                        "ms p50", False),
     "makespan": lambda s, g: (s["makespan"]["makespan_s"], g["makespan"]["makespan_s"], "s", False),
     "throughput": lambda s, g: (s["throughput"]["jobs_per_s"], g["throughput"]["tasks_per_s"],
                                 "/s", True),
@@ -226,6 +235,9 @@ RAW = {}
 
 
 def main():
+    # A TERM (a timeout, a closed terminal) unwinds like Ctrl-C, so every cluster, master and
+    # Slurm daemon started so far is stopped by the `with` blocks that own it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, under 2 minutes")
     ap.add_argument("--vs-slurm", action="store_true", help="also run the workloads through Slurm")
@@ -253,7 +265,8 @@ def main():
             RAW[name] = {"error": str(e)}
             new = [row(name, "error: %s" % str(e).splitlines()[0][:80], "-", False)]
         rows.extend(new)
-        print("bench: %s done in %.1f s" % (name, time.monotonic() - t0), file=sys.stderr, flush=True)
+        print("bench: %s done in %.1f s" % (name, time.monotonic() - t0), file=sys.stderr,
+              flush=True)
 
     slurm = None
     if args.vs_slurm:
@@ -263,7 +276,8 @@ def main():
             print("bench: slurm %s ..." % name, file=sys.stderr, flush=True)
             try:
                 slurm[name] = sw.run_all(tuned, size["slurm_rounds"], size["slurm_handovers"],
-                                         size["makespan_tasks"], size["sleep_s"], size["slurm_jobs"])
+                                         size["makespan_tasks"], size["sleep_s"],
+                                         size["slurm_jobs"])
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
                 slurm[name] = {"error": str(e)}

@@ -6,11 +6,13 @@ Each function returns a dict of raw figures; bench.py turns them into table rows
 
 import http.client
 import json
+import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -61,7 +63,14 @@ def task_status(master, token, task_id):
 
 def wait_ended(master, token, task_id, timeout=30):
     wait_for(lambda: task_status(master, token, task_id) in ENDED, timeout=timeout,
-             interval=0.01, message="task %d to end" % task_id)
+             interval=0.02, message="task %d to end" % task_id)
+
+
+def wait_stamped(path, timeout=30):
+    """Until the task wrote its stamp: a local stat, so the wait does not load the master
+    while the interval it measures runs."""
+    wait_for(lambda: path.exists() and path.stat().st_size > 0, timeout=timeout,
+             interval=0.002, message="%s to be written" % path)
 
 
 def list_tasks(master, token, query=""):
@@ -81,11 +90,13 @@ def latency(rounds, handovers):
             f = marks / ("first-%d" % i)
             t0 = time.time()
             task_id = submit(master, token, "date +%%s.%%N > %s" % f)
+            wait_stamped(f)
             wait_ended(master, token, task_id)
             first_line.append((read_stamps(f)[0] - t0) * 1000)
         ids = [submit(master, token,
                       "date +%%s.%%N > %s/start-%d; sleep 0.2; date +%%s.%%N > %s/end-%d"
                       % (marks, i, marks, i)) for i in range(handovers + 1)]
+        wait_stamped(marks / ("end-%d" % handovers), timeout=30 + handovers)
         for task_id in ids:
             wait_ended(master, token, task_id, timeout=30 + handovers)
         handover = [(read_stamps(marks / ("start-%d" % (i + 1)))[0] -
@@ -99,18 +110,28 @@ def makespan(tasks=40, sleep_s=2, gpus=8):
     the first submission to the last task's own end stamp."""
     with marks_folder() as marks, cluster_and_master(1, gpus) as (cluster, master, token):
         t0 = time.time()
-        ids = [submit(master, token, "date +%%s.%%N > %s/start-%d; sleep %s; date +%%s.%%N > %s/end-%d"
-                      % (marks, i, sleep_s, marks, i)) for i in range(tasks)]
+        ids = [submit(master, token, "date +%%s.%%N > %s/start-%d; echo $CUDA_VISIBLE_DEVICES > "
+                      "%s/gpu-%d; sleep %s; date +%%s.%%N > %s/end-%d"
+                      % (marks, i, marks, i, sleep_s, marks, i)) for i in range(tasks)]
         submitted_s = time.time() - t0
+        for i in range(tasks):
+            wait_stamped(marks / ("end-%d" % i), timeout=60 + tasks * sleep_s)
         for task_id in ids:
             wait_ended(master, token, task_id, timeout=60 + tasks * sleep_s)
         ends = [read_stamps(marks / ("end-%d" % i))[0] for i in range(tasks)]
         starts = [read_stamps(marks / ("start-%d" % i))[0] for i in range(tasks)]
+        on_gpu = [(marks / ("gpu-%d" % i)).read_text().strip() for i in range(tasks)]
+    # Handovers: on each GPU, from one task's end to the next task's start.
+    gaps = []
+    for gpu in set(on_gpu):
+        runs = sorted((starts[i], ends[i]) for i in range(tasks) if on_gpu[i] == gpu)
+        gaps += [(runs[k + 1][0] - runs[k][1]) * 1000 for k in range(len(runs) - 1)]
     ideal = -(-tasks // gpus) * sleep_s
     return {"tasks": tasks, "gpus": gpus, "sleep_s": sleep_s, "ideal_s": ideal,
             "makespan_s": round(max(ends) - t0, 3),
             "first_start_after_s": round(min(starts) - t0, 3),
-            "submit_all_s": round(submitted_s, 3)}
+            "submit_all_s": round(submitted_s, 3),
+            "handover_on_a_gpu": summary_ms(gaps) if gaps else None}
 
 
 def throughput(tasks, nodes=8, gpus=8):
@@ -194,6 +215,43 @@ def polling(nodes, seconds, gpus=8):
             "master_rss_mib": round(rss, 1)}
 
 
+def panel_login(master):
+    """Logs in through the panel's form (INTERFACE.md: /admin/login posts username,
+    password and the hidden csrf_token); returns the Cookie header to send, or None."""
+    from master_harness import ADMIN_PASSWORD
+    jar = {}
+
+    def remember(reply):
+        for name, value in reply.getheaders():
+            if name.lower() == "set-cookie":
+                pair = value.split(";", 1)[0]
+                if "=" in pair:
+                    k, v = pair.split("=", 1)
+                    jar[k.strip()] = v.strip()
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=10)
+        conn.request("GET", "/admin/login")
+        reply = conn.getresponse()
+        page = reply.read().decode(errors="replace")
+        remember(reply)
+        tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
+        csrf = re.search(r'value="([^"]*)"', tag.group(0)).group(1) if tag else ""
+        form = urllib.parse.urlencode({"username": "admin", "password": ADMIN_PASSWORD,
+                                       "csrf_token": csrf})
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if jar:
+            headers["Cookie"] = "; ".join("%s=%s" % kv for kv in jar.items())
+        conn.request("POST", "/admin/login", form, headers)
+        reply = conn.getresponse()
+        reply.read()
+        remember(reply)
+        conn.close()
+    except (OSError, http.client.HTTPException, AttributeError):
+        return None
+    return "; ".join("%s=%s" % kv for kv in jar.items()) or None
+
+
 class _Client(threading.Thread):
     """Submits its share of tasks over one kept-alive HTTP connection."""
 
@@ -239,11 +297,13 @@ def api_load(tasks, list_rounds, clients=4):
             t.join()
         submit_s = time.monotonic() - t0
 
-        def timed_get(path, count):
+        def timed_get(path, count, cookie=None):
             """Request to last byte on one kept-alive connection, as the panel's browser
             would fetch it; the body is read, not parsed (that would time Python)."""
             conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=30)
             headers = {"Authorization": "Bearer " + token}
+            if cookie:
+                headers["Cookie"] = cookie
             times = []
             status = None
             for _ in range(count):
@@ -260,7 +320,14 @@ def api_load(tasks, list_rounds, clients=4):
 
         _, page = timed_get("/api/v1/tasks", list_rounds)
         _, whole = timed_get("/api/v1/tasks?limit=10000", list_rounds)
-        dash_status, dash = timed_get("/admin", list_rounds)
+        cookie = None
+        dash_status, dash = timed_get("/admin", 1)
+        if dash_status not in (200, 404):  # the panel may want its session, not a token
+            cookie = panel_login(master)
+            if cookie:
+                dash_status, dash = timed_get("/admin", 1, cookie)
+        if dash_status == 200:
+            dash_status, dash = timed_get("/admin", list_rounds, cookie)
         time.sleep(1)
         rss_after = rss_mib(pid)
         count = len(list_tasks(master, token))

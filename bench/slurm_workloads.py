@@ -21,7 +21,9 @@ def _wait(predicate, timeout, what):
 
 
 def _stamp_files(marks, count):
-    return len(list(marks.iterdir())) >= count
+    """At least `count` stamp files with their stamp written (a job may have created its
+    file and not yet written to it)."""
+    return sum(1 for f in marks.iterdir() if f.stat().st_size > 0) >= count
 
 
 def run_all(tuned, rounds, handovers, makespan_tasks, sleep_s, jobs):
@@ -67,13 +69,12 @@ def run_all(tuned, rounds, handovers, makespan_tasks, sleep_s, jobs):
                 for i in range(makespan_tasks):
                     slurm.sbatch("--gres=gpu:1", "--wrap",
                                  "sleep %s; date +%%s.%%N > %s/end-%d" % (sleep_s, d, i))
-            _wait(lambda: _stamp_files(d, makespan_tasks), 120 + 10 * makespan_tasks,
-                  "the sleep jobs")
+            _wait(lambda: _stamp_files(d, makespan_tasks) and slurm.queue_empty(),
+                  120 + 10 * makespan_tasks, "the sleep jobs")
             ends = [read_stamps(f)[0] for f in d.iterdir()]
             out["makespan"] = {"tasks": makespan_tasks, "sleep_s": sleep_s,
                                "ideal_s": -(-makespan_tasks // GPUS) * sleep_s,
                                "makespan_s": round(max(ends) - t0, 3)}
-            _wait(slurm.queue_empty, 60, "the queue to drain")
 
             # many one-GPU jobs that only stamp the time.
             d = marks / "throughput"

@@ -140,7 +140,7 @@ class Pass {
   std::map<std::tuple<const void*, int, int64_t, int>, CachedReason> reasons_;
   std::map<std::pair<std::string, std::vector<int>>, Eligibility> eligibility_;
   // Passing GPUs per node for tasks of one signature (class, mem_mib, util_pct, whether the
-  // reservation exists: all that GpuPasses reads of a task), with the node's version when
+  // reservation is judged: all that GpuPasses reads of a task), with the node's version when
   // counted. A node's GPUs change only when it gets a placement (node_version_).
   struct PassingCounts {
     std::vector<uint64_t> version;  // 0 = not counted
@@ -222,7 +222,7 @@ std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any, const 
   const Eligibility* e = EligibilityOf(t);
   PassingCounts* counts = nullptr;
   if (signature != nullptr) {
-    counts = &passing_[{signature, t.mem_mib, t.util_pct, reservation_.has_value()}];
+    counts = &passing_[{signature, t.mem_mib, t.util_pct, task.reservation != nullptr}];
     if (counts->version.empty()) {
       counts->version.assign(nodes_.size(), 0);
       counts->passing.assign(nodes_.size(), 0);

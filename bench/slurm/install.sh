@@ -24,4 +24,5 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ "$added_policy" = 1 ] && $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null
