@@ -5,11 +5,10 @@
 
 #include "common/json_fields.h"
 #include "master/notify/notifier.h"
-#include "master/notify/notify_message.h"
-#include "master/store/audit_log.h"
 #include "master/store/notify_store.h"
 #include "web/api_routes.h"
 #include "web/http_util.h"
+#include "web/notify_actions.h"
 
 namespace gpuq {
 namespace {
@@ -50,63 +49,10 @@ json NotificationJson(const NotificationRow& m) {
           {"sent_at", OptionalTime(m.sent_at)}};
 }
 
-// Applies the fields of `body` over `t` and checks the whole target. Errors name the field.
-Status ReadTarget(const json& body, NotifyTargetRow* t) {
-  JsonFields f(body);
-  GPUQ_RETURN_IF_ERROR(f.RejectUnknown({"name", "kind", "address", "format", "events", "enabled"}));
-  Result<std::optional<std::string>> name = f.String("name", 100);
-  if (!name.ok()) return name.status();
-  if (*name) t->name = **name;
-  Result<std::optional<std::string>> kind = f.String("kind", 16);
-  if (!kind.ok()) return kind.status();
-  if (*kind) t->kind = **kind;
-  if (t->kind != "webhook" && t->kind != "email") {
-    return Status::InvalidArgument("must be \"webhook\" or \"email\"", "kind");
-  }
-  Result<std::optional<std::string>> address = f.String("address", 2048);
-  if (!address.ok()) return address.status();
-  if (*address) t->address = **address;
-  if (t->address.empty()) return Status::InvalidArgument("is required", "address");
-  GPUQ_RETURN_IF_ERROR(t->kind == "webhook" ? ValidateHttpUrl(t->address, "address")
-                                            : ValidateEmailAddress(t->address, "address"));
-  Result<std::optional<std::string>> format = f.String("format", 16);
-  if (!format.ok()) return format.status();
-  if (*format) {
-    std::optional<WebhookFormat> parsed = ParseWebhookFormat(**format);
-    if (!parsed) {
-      return Status::InvalidArgument("must be \"generic\", \"slack\", \"dingtalk\" or \"feishu\"",
-                                     "format");
-    }
-    t->format = WebhookFormatName(*parsed);
-  }
-  if (t->kind == "email") t->format = "generic";
-  if (auto events = body.find("events"); events != body.end() && !events->is_null()) {
-    if (!events->is_array())
-      return Status::InvalidArgument("must be a list of event names", "events");
-    std::vector<std::string> names;
-    for (const json& e : *events) {
-      if (!e.is_string() || !IsNotifyEvent(e.get<std::string>())) {
-        return Status::InvalidArgument(
-            "unknown event " + e.dump() +
-                " (run_started, run_ended, task_failed, node_down, node_up, gpu_idle)",
-            "events");
-      }
-      if (std::find(names.begin(), names.end(), e.get<std::string>()) == names.end()) {
-        names.push_back(e.get<std::string>());
-      }
-    }
-    t->events = std::move(names);
-  }
-  Result<std::optional<bool>> enabled = f.Bool("enabled");
-  if (!enabled.ok()) return enabled.status();
-  if (*enabled) t->enabled = **enabled;
-  return Status::Ok();
-}
-
-// Sends a test and answers 200 {"ok": true} or the failure in the API's error shape, with
+// Answers a test's result: 200 {"ok": true} or the failure in the API's error shape, with
 // the server's own words (503 when it cannot be reached).
 void ReplyTest(httplib::Response& res, const Status& sent) {
-  if (!sent.ok()) return ReplyError(res, sent.WithPrefix("test not delivered"));
+  if (!sent.ok()) return ReplyError(res, sent);
   ReplyJson(res, 200, {{"ok", true}});
 }
 
@@ -121,15 +67,9 @@ void RegisterSettingsRoutes(httplib::Server& server, WebContext* ctx) {
              Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow& user) {
                Result<json> body = JsonFields::ParseObject(req.body);
                if (!body.ok()) return ReplyError(res, body.status());
-               Status s = UpdateNotifySettings(ctx->db, ctx->clock, ctx->secrets, *body);
-               if (!s.ok()) return ReplyError(res, s);
-               json shown = *body;
-               if (shown.contains("smtp") && shown["smtp"].is_object() &&
-                   shown["smtp"].contains("password")) {
-                 shown["smtp"]["password"] = "(changed)";
+               if (Status s = SaveNotifySettings(ctx, user.id, *body); !s.ok()) {
+                 return ReplyError(res, s);
                }
-               AuditLog(ctx->db, ctx->clock)
-                   .Record(user.id, "settings.notifications", "notifications", shown.dump());
                ReplyJson(
                    res, 200,
                    NotifySettingsJson(ctx->db, ctx->clock, ctx->secrets, ctx->notifier->startup()));
@@ -142,8 +82,7 @@ void RegisterSettingsRoutes(httplib::Server& server, WebContext* ctx) {
                 if (Status s = f.RejectUnknown({"to"}); !s.ok()) return ReplyError(res, s);
                 Result<std::string> to = f.RequiredString("to", 254);
                 if (!to.ok()) return ReplyError(res, to.status());
-                if (Status s = ValidateEmailAddress(*to, "to"); !s.ok()) return ReplyError(res, s);
-                ReplyTest(res, ctx->notifier->SendTestMail(*to));
+                ReplyTest(res, SendTestMailTo(ctx, *to));
               }));
 }
 
@@ -161,16 +100,7 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
               Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow& user) {
                 Result<json> body = JsonFields::ParseObject(req.body);
                 if (!body.ok()) return ReplyError(res, body.status());
-                NotifyTargetRow t;
-                t.kind = "webhook";
-                if (Status s = ReadTarget(*body, &t); !s.ok()) return ReplyError(res, s);
-                NotifyTargetStore targets(ctx->db, ctx->clock);
-                Result<int64_t> id = targets.Create(t);
-                if (!id.ok()) return ReplyError(res, id.status());
-                AuditLog(ctx->db, ctx->clock)
-                    .Record(user.id, "notify.target.create", "notify target " + std::to_string(*id),
-                            t.kind);
-                Result<NotifyTargetRow> row = targets.Get(*id);
+                Result<NotifyTargetRow> row = CreateNotifyTarget(ctx, user.id, *body);
                 if (!row.ok()) return ReplyError(res, row.status());
                 ReplyJson(res, 201, TargetJson(*row));
               }));
@@ -188,15 +118,7 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
                  if (!id.ok()) return ReplyError(res, id.status());
                  Result<json> body = JsonFields::ParseObject(req.body);
                  if (!body.ok()) return ReplyError(res, body.status());
-                 NotifyTargetStore targets(ctx->db, ctx->clock);
-                 Result<NotifyTargetRow> row = targets.Get(*id);
-                 if (!row.ok()) return ReplyError(res, row.status());
-                 if (Status s = ReadTarget(*body, &*row); !s.ok()) return ReplyError(res, s);
-                 if (Status s = targets.Update(*row); !s.ok()) return ReplyError(res, s);
-                 AuditLog(ctx->db, ctx->clock)
-                     .Record(user.id, "notify.target.update",
-                             "notify target " + std::to_string(*id), "");
-                 row = targets.Get(*id);
+                 Result<NotifyTargetRow> row = UpdateNotifyTarget(ctx, user.id, *id, *body);
                  if (!row.ok()) return ReplyError(res, row.status());
                  ReplyJson(res, 200, TargetJson(*row));
                }));
@@ -204,19 +126,16 @@ void RegisterTargetRoutes(httplib::Server& server, WebContext* ctx) {
                 Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow& user) {
                   Result<int64_t> id = PathId(req);
                   if (!id.ok()) return ReplyError(res, id.status());
-                  if (Status s = NotifyTargetStore(ctx->db, ctx->clock).Delete(*id); !s.ok()) {
+                  if (Status s = DeleteNotifyTarget(ctx, user.id, *id); !s.ok()) {
                     return ReplyError(res, s);
                   }
-                  AuditLog(ctx->db, ctx->clock)
-                      .Record(user.id, "notify.target.delete",
-                              "notify target " + std::to_string(*id), "");
                   res.status = 204;
                 }));
   server.Post(R"(/api/v1/notify/targets/(\d+)/test)",
               Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
                 Result<int64_t> id = PathId(req);
                 if (!id.ok()) return ReplyError(res, id.status());
-                ReplyTest(res, ctx->notifier->SendTest(*id));
+                ReplyTest(res, SendNotifyTargetTest(ctx, *id));
               }));
 }
 
@@ -246,13 +165,10 @@ void RegisterOutboxRoutes(httplib::Server& server, WebContext* ctx) {
         ReplyJson(res, 200, out);
       }));
   server.Post(R"(/api/v1/notifications/(\d+)/retry)",
-              Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow&) {
+              Authed(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, const UserRow& user) {
                 Result<int64_t> id = PathId(req);
                 if (!id.ok()) return ReplyError(res, id.status());
-                NotifyOutbox outbox(ctx->db, ctx->clock);
-                if (Status s = outbox.Retry(*id); !s.ok()) return ReplyError(res, s);
-                if (ctx->notifier != nullptr) ctx->notifier->Wake();
-                Result<NotificationRow> row = outbox.Get(*id);
+                Result<NotificationRow> row = RetryNotification(ctx, user.id, *id);
                 if (!row.ok()) return ReplyError(res, row.status());
                 ReplyJson(res, 200, NotificationJson(*row));
               }));
@@ -272,36 +188,9 @@ void RegisterMeRoutes(httplib::Server& server, WebContext* ctx) {
              Authed(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, const UserRow& user) {
                Result<json> body = JsonFields::ParseObject(req.body);
                if (!body.ok()) return ReplyError(res, body.status());
-               JsonFields f(*body);
-               if (Status s = f.RejectUnknown({"email", "notify_default"}); !s.ok()) {
-                 return ReplyError(res, s);
-               }
-               Result<std::optional<std::string>> email = f.String("email", 254);
-               if (!email.ok()) return ReplyError(res, email.status());
-               if (*email && !(*email)->empty()) {
-                 if (Status s = ValidateEmailAddress(**email, "email"); !s.ok()) {
-                   return ReplyError(res, s);
-                 }
-               }
-               Result<std::optional<std::string>> notify = f.String("notify_default", 16);
-               if (!notify.ok()) return ReplyError(res, notify.status());
-               if (*notify && **notify != "end" && **notify != "failure" && **notify != "off") {
-                 return ReplyError(
-                     res, Status::InvalidArgument("must be \"end\", \"failure\" or \"off\"",
-                                                  "notify_default"));
-               }
-               UserRow updated = user;
-               Status s = ctx->db->Tx([&](Connection&) -> Status {
-                 if (*email) GPUQ_RETURN_IF_ERROR(SetUserEmail(ctx->db, user.id, **email));
-                 if (*notify) {
-                   updated.notify_default = **notify;
-                   GPUQ_RETURN_IF_ERROR(
-                       UserStore(ctx->db, ctx->clock).SetPreferences(user.id, user.lang, **notify));
-                 }
-                 return Status::Ok();
-               });
-               if (!s.ok()) return ReplyError(res, s);
-               ReplyJson(res, 200, MyNotificationsJson(ctx, updated));
+               Result<UserRow> updated = SaveMyNotifications(ctx, user, *body);
+               if (!updated.ok()) return ReplyError(res, updated.status());
+               ReplyJson(res, 200, MyNotificationsJson(ctx, *updated));
              }));
 }
 

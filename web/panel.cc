@@ -237,6 +237,7 @@ void RegisterPanelRoutes(httplib::Server& server, WebContext* ctx) {
   RegisterPanelTaskDetailRoutes(server, ctx);
   RegisterPanelAccountRoutes(server, ctx);
   RegisterPanelAdminRoutes(server, ctx);
+  RegisterPanelNotifyRoutes(server, ctx);
 }
 
 }  // namespace gpuq

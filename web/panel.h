@@ -87,6 +87,8 @@ void RegisterPanelTaskRoutes(httplib::Server& server, WebContext* ctx);        /
 void RegisterPanelTaskDetailRoutes(httplib::Server& server, WebContext* ctx);  // task, run log
 void RegisterPanelAccountRoutes(httplib::Server& server, WebContext* ctx);     // my account
 void RegisterPanelAdminRoutes(httplib::Server& server, WebContext* ctx);  // users, settings, audit
+// /admin/settings/notifications (only when ctx->notifier is set)
+void RegisterPanelNotifyRoutes(httplib::Server& server, WebContext* ctx);
 void RegisterPanelRoutes(httplib::Server& server, WebContext* ctx);
 
 }  // namespace gpuq

@@ -1,15 +1,19 @@
 // Page: /admin/account: the user's SSH credential (remote user and private key; shown back
-// only as the public key's fingerprint), API tokens (create, list, revoke), password and
-// language. Everything here is the logged-in user's own.
+// only as the public key's fingerprint), API tokens (create, list, revoke), password,
+// language, and e-mail notifications (address and default, saved as the API saves them).
+// Everything here is the logged-in user's own.
 #include <charconv>
 
 #include "master/secrets/password.h"
 #include "master/secrets/token.h"
 #include "master/store/audit_log.h"
 #include "master/store/credential_store.h"
+#include "master/store/notify_store.h"
 #include "master/store/token_store.h"
 #include "web/account_rules.h"
+#include "web/notify_actions.h"
 #include "web/panel.h"
+#include "web/panel_notify_form.h"
 
 namespace gpuq {
 namespace {
@@ -18,6 +22,8 @@ struct AccountForm {
   std::string remote_user;                    // as typed (the key is never echoed)
   std::map<std::string, std::string> errors;  // by field
   std::string new_token;                      // shown once, right after creation
+  // The notification form as typed, when it was refused.
+  std::optional<std::string> email, notify_default;
 };
 
 void Error(Html& h, const AccountForm& f, const char* field) {
@@ -28,6 +34,52 @@ void Error(Html& h, const AccountForm& f, const char* field) {
         .Text(it->second)
         .Raw("</span>");
   }
+}
+
+// E-mail notifications: the user's address and what new tasks do by default.
+void NotificationsCard(WebContext* ctx, Html& h, const PanelRequest& pr, const AccountForm& f) {
+  const Translator& t = pr.t;
+  Result<std::string> stored = GetUserEmail(ctx->db, pr.user.id);
+  const std::string email = f.email ? *f.email : stored.ok() ? *stored : "";
+  const std::string notify = f.notify_default ? *f.notify_default : pr.user.notify_default;
+  h.Raw("<section class=\"card\" id=\"notifications\"><h2>")
+      .Text(t("account.notifications"))
+      .Raw(
+          "</h2><form method=\"post\" action=\"/admin/account\" class=\"form\" "
+          "id=\"notify-form\">");
+  CsrfField(h, pr);
+  h.Hidden("action", "notifications")
+      .Raw("<div class=\"cols\"><label")
+      .Raw(f.errors.count("email") ? " class=\"invalid\"" : "")
+      .Raw(">")
+      .Text(t("account.email"))
+      .Raw("<input name=\"email\" type=\"email\" maxlength=\"254\" value=\"")
+      .Text(email)
+      .Raw("\" placeholder=\"name@example.org\">");
+  Error(h, f, "email");
+  h.Raw("<small class=\"muted\">")
+      .Text(t("account.email_help"))
+      .Raw("</small></label><label")
+      .Raw(f.errors.count("notify_default") ? " class=\"invalid\"" : "")
+      .Raw(">")
+      .Text(t("account.notify_default"))
+      .Raw("<select name=\"notify_default\">");
+  for (const char* v : {"end", "failure", "off"}) {
+    h.Raw("<option value=\"")
+        .Raw(v)
+        .Raw("\"")
+        .Raw(notify == v ? " selected" : "")
+        .Raw(">")
+        .Text(t(std::string("notify.") + v))
+        .Raw("</option>");
+  }
+  h.Raw("</select>");
+  Error(h, f, "notify_default");
+  h.Raw("<small class=\"muted\">")
+      .Text(t("account.notify_default_help"))
+      .Raw("</small></label></div><button type=\"submit\" class=\"primary\">")
+      .Text(t("form.save"))
+      .Raw("</button></form></section>");
 }
 
 void AccountPage(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
@@ -118,6 +170,8 @@ void AccountPage(WebContext* ctx, const httplib::Request& req, httplib::Response
   h.Raw("</select><button type=\"submit\">")
       .Text(t("form.save"))
       .Raw("</button></form></section></div>");
+
+  NotificationsCard(ctx, h, pr, f);
 
   // API tokens.
   h.Raw("<section class=\"card\"><h2>").Text(t("account.tokens")).Raw("</h2>");
@@ -223,6 +277,19 @@ void AccountAction(WebContext* ctx, const httplib::Request& req, httplib::Respon
         UserStore(ctx->db, ctx->clock).SetPreferences(pr.user.id, lang, pr.user.notify_default);
     if (!s.ok()) return RedirectTo(res, "/admin/account", {}, s.message());
     return RedirectTo(res, "/admin/account", "msg.saved");
+  }
+  if (action == "notifications") {
+    f.email = FormValue(req, "email");
+    f.notify_default = FormValue(req, "notify_default");
+    // The same code as PUT /api/v1/me/notifications, so both check the same way.
+    Result<UserRow> saved =
+        SaveMyNotifications(ctx, pr.user, MyNotificationsBody(*f.email, *f.notify_default));
+    if (saved.ok()) return RedirectTo(res, "/admin/account", "msg.saved");
+    if (saved.status().code() != ErrorCode::kInvalidArgument) {
+      return RedirectTo(res, "/admin/account", {}, saved.status().message());
+    }
+    f.errors[saved.status().field()] = saved.status().message();
+    return AccountPage(ctx, req, res, pr, f, 400);
   }
   if (action == "token_create") {
     std::string name = FormValue(req, "token_name");

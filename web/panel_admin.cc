@@ -1,5 +1,6 @@
 // Admin pages: /admin/users (add, role, disable), /admin/settings (every settings section,
-// one form each), /admin/audit (who did what, newest first, paged).
+// one form each, and the way to the notifications page), /admin/audit (who did what, newest
+// first, paged).
 #include <charconv>
 
 #include "master/secrets/password.h"
@@ -166,6 +167,13 @@ void SettingsPage(WebContext* ctx, const httplib::Request& req, httplib::Respons
   const Translator& t = pr.t;
   Html h;
   h.Raw("<h1>").Text(t("nav.settings")).Raw("</h1>");
+  if (ctx->notifier != nullptr) {  // its page exists only then (panel_notify.cc)
+    h.Raw("<section class=\"card\" id=\"notifications\"><h2>")
+        .Text(t("notify.title"))
+        .Raw("</h2><a href=\"/admin/settings/notifications\" id=\"notify-settings-link\">")
+        .Text(t("notify.link"))
+        .Raw(" →</a></section>");
+  }
   for (const SettingsSection& section : SettingsSections()) {
     h.Raw("<section class=\"card\" id=\"")
         .Text(section.id)

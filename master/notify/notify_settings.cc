@@ -97,10 +97,14 @@ Result<NotifySettings> LoadNotifySettings(Database* db, Clock* clock, const Secr
   return s;
 }
 
-Status UpdateNotifySettings(Database* db, Clock* clock, const SecretBox* secrets,
-                            const nlohmann::json& body) {
-  // name -> value to store; nullopt: delete (back to the startup value).
-  std::map<std::string, std::optional<std::string>> changes;
+namespace {
+
+// Stored name ("smtp_host") -> value to store; nullopt: delete (back to the startup value).
+using SettingChanges = std::map<std::string, std::optional<std::string>>;
+
+// Checks every field of `body` and says what storing it changes (the password not yet sealed).
+Result<SettingChanges> ReadSettingChanges(const nlohmann::json& body) {
+  SettingChanges changes;
   // `field` is the API's name ("smtp.host"); the stored key is the same with '_' for '.'.
   auto string_field = [&](const nlohmann::json& obj, const char* name, const std::string& field,
                           size_t max_len, auto validate) -> Status {
@@ -175,6 +179,18 @@ Status UpdateNotifySettings(Database* db, Clock* clock, const SecretBox* secrets
       changes["gpu_idle_minutes"] = nlohmann::json(idle->get<double>()).dump();
     }
   }
+  return changes;
+}
+
+}  // namespace
+
+Status CheckNotifySettings(const nlohmann::json& body) { return ReadSettingChanges(body).status(); }
+
+Status UpdateNotifySettings(Database* db, Clock* clock, const SecretBox* secrets,
+                            const nlohmann::json& body) {
+  Result<SettingChanges> read = ReadSettingChanges(body);
+  if (!read.ok()) return read.status();
+  SettingChanges& changes = *read;
   if (auto pw = changes.find("smtp_password"); pw != changes.end() && pw->second) {
     pw->second = Base64Encode(secrets->Seal(*pw->second));
   }

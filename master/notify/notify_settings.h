@@ -50,6 +50,10 @@ Result<NotifySettings> LoadNotifySettings(Database* db, Clock* clock, const Secr
 Status UpdateNotifySettings(Database* db, Clock* clock, const SecretBox* secrets,
                             const nlohmann::json& body);
 
+// Checks `body` exactly as UpdateNotifySettings does, storing nothing (the panel uses it to
+// name every wrong field at once, one field per call).
+Status CheckNotifySettings(const nlohmann::json& body);
+
 // The settings as the API shows them: the password never, only whether one is set; and per
 // field whether it comes from the panel ("settings") or from the master's start ("startup").
 nlohmann::json NotifySettingsJson(Database* db, Clock* clock, const SecretBox* secrets,

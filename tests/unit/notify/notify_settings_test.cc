@@ -92,8 +92,20 @@ TEST_F(NotifySettingsTest, BadInputNamesTheFieldAndWritesNothing) {
     Status s = Update(c.body);
     EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << c.body;
     EXPECT_EQ(s.field(), c.field) << c.body << ": " << s.ToString();
+    // The check alone (the panel's) says the same.
+    Status checked = CheckNotifySettings(json::parse(c.body));
+    EXPECT_EQ(checked.code(), ErrorCode::kInvalidArgument) << c.body;
+    EXPECT_EQ(checked.field(), c.field) << c.body;
   }
   EXPECT_TRUE(SettingsStore(db_.get(), &clock_).All()->empty());
+}
+
+TEST_F(NotifySettingsTest, CheckAcceptsWhatUpdateStoresAndStoresNothing) {
+  const char* body = R"({"smtp": {"host": "mail.lab", "port": 2525, "password": "pw"},
+                         "gpu_idle_minutes": 0.5, "public_url": null})";
+  EXPECT_TRUE(CheckNotifySettings(json::parse(body)).ok());
+  EXPECT_TRUE(SettingsStore(db_.get(), &clock_).All()->empty());
+  EXPECT_TRUE(Update(body).ok());
 }
 
 TEST(SmtpConfigTest, PortFollowsSecurityUnlessSet) {
