@@ -280,8 +280,7 @@ class _Client(threading.Thread):
 def api_load(tasks, list_rounds, clients=4):
     """A fresh master with no nodes: its idle memory; `tasks` submissions through the API
     from `clients` kept-alive connections; then GET /api/v1/tasks with that many tasks (the
-    default page and all of them), GET /admin (the dashboard, when this build has one),
-    and the memory after."""
+    default page and all of them), and the memory after. The dashboard is `dashboard`."""
     with Master() as master:
         token = master.login()
         time.sleep(1)
@@ -297,13 +296,11 @@ def api_load(tasks, list_rounds, clients=4):
             t.join()
         submit_s = time.monotonic() - t0
 
-        def timed_get(path, count, cookie=None):
+        def timed_get(path, count):
             """Request to last byte on one kept-alive connection, as the panel's browser
             would fetch it; the body is read, not parsed (that would time Python)."""
             conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=30)
             headers = {"Authorization": "Bearer " + token}
-            if cookie:
-                headers["Cookie"] = cookie
             times = []
             status = None
             for _ in range(count):
@@ -320,14 +317,6 @@ def api_load(tasks, list_rounds, clients=4):
 
         _, page = timed_get("/api/v1/tasks", list_rounds)
         _, whole = timed_get("/api/v1/tasks?limit=10000", list_rounds)
-        cookie = None
-        dash_status, dash = timed_get("/admin", 1)
-        if dash_status not in (200, 404):  # the panel may want its session, not a token
-            cookie = panel_login(master)
-            if cookie:
-                dash_status, dash = timed_get("/admin", 1, cookie)
-        if dash_status == 200:
-            dash_status, dash = timed_get("/admin", list_rounds, cookie)
         time.sleep(1)
         rss_after = rss_mib(pid)
         count = len(list_tasks(master, token))
@@ -335,6 +324,46 @@ def api_load(tasks, list_rounds, clients=4):
             "tasks_in_store": count, "submit_s": round(submit_s, 3),
             "submit_s_per_10000": round(submit_s * 10000 / tasks, 3),
             "list_default_page": summary_ms(page), "list_all": summary_ms(whole),
-            "dashboard_status": dash_status,
-            "dashboard": summary_ms(dash) if dash_status == 200 else None,
             "idle_rss_mib": round(idle_rss, 1), "rss_after_tasks_mib": round(rss_after, 1)}
+
+
+def dashboard(tasks=10000, ended=9000, nodes=16, gpus=8, rounds=30):
+    """The panel's dashboard (/admin, as an admin with a panel session) with `tasks` tasks in
+    the store, `ended` of them ended (held, then cancelled) and the rest held, while `nodes`
+    simulated nodes of `gpus` GPUs are sampled every second. Timed to the last byte on one
+    kept-alive connection, as a browser fetches it."""
+    with cluster_and_master(nodes, gpus) as (cluster, master, token):
+        csv = "task_name,command,n_gpus,execution\n" + "".join(
+            "t%d,true,1,No\n" % i for i in range(tasks))
+        status, created = master.api("POST", "/api/v1/tasks/import", raw_body=csv.encode(),
+                                     token=token)
+        if status != 201:
+            raise RuntimeError("import: %s %s" % (status, created))
+        conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=30)
+        auth = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+        for task in created[:ended]:
+            conn.request("POST", "/api/v1/tasks/%d/cancel" % task["id"], "{}", auth)
+            reply = conn.getresponse()
+            reply.read()
+            if reply.status != 200:
+                raise RuntimeError("cancel %d: HTTP %d" % (task["id"], reply.status))
+        conn.close()
+        cookie = panel_login(master)
+        if cookie is None:
+            raise RuntimeError("cannot log in to the panel")
+        conn = http.client.HTTPConnection("127.0.0.1", master.port, timeout=30)
+        times, size = [], 0
+        for _ in range(rounds):
+            s0 = time.monotonic()
+            conn.request("GET", "/admin", headers={"Cookie": cookie})
+            reply = conn.getresponse()
+            body = reply.read()
+            times.append((time.monotonic() - s0) * 1000)
+            if reply.status != 200:
+                raise RuntimeError("/admin: HTTP %d" % reply.status)
+            size = len(body)
+        conn.close()
+        gpu_rows = body.decode(errors="replace").count("<tr")
+    return {"tasks": tasks, "ended": ended, "nodes": nodes, "gpus_per_node": gpus,
+            "page_bytes": size, "table_rows": gpu_rows, "dashboard": summary_ms(times)}
+
