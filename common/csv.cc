@@ -1,5 +1,7 @@
 #include "common/csv.h"
 
+#include <cctype>
+
 namespace gpuq {
 namespace {
 
@@ -119,6 +121,17 @@ std::string FormatCsvRecord(const std::vector<std::string>& fields, std::string_
   }
   out += line_end;
   return out;
+}
+
+std::string TrimCsvField(std::string_view field) {
+  while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+  while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+  return std::string(field);
+}
+
+std::string LowerAscii(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 }  // namespace gpuq

@@ -32,6 +32,11 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, int* error_line =
 // One record as ParseCsv reads it back: fields joined with ',', each quoted (with '"'
 // doubled) when it holds ',', '"', a line break, or starts or ends with a space or tab;
 // then `line_end`.
+// A field without the spaces and tabs around it (CSV written by hand pads fields).
+std::string TrimCsvField(std::string_view field);
+// ASCII lower case, for header names and Yes/No values.
+std::string LowerAscii(std::string text);
+
 std::string FormatCsvRecord(const std::vector<std::string>& fields,
                             std::string_view line_end = "\n");
 

@@ -9,17 +9,6 @@
 namespace gpuq {
 namespace {
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Yes/No and their usual spellings; nullopt for anything else.
 std::optional<bool> ParseYesNo(const std::string& lower) {
   if (lower == "yes" || lower == "y" || lower == "true" || lower == "1") return true;
@@ -50,7 +39,7 @@ std::optional<std::vector<int>> ParseIndexList(const std::string& text) {
   std::vector<int> out;
   std::string part;
   auto flush = [&]() -> bool {
-    std::string p = Trim(part);
+    std::string p = TrimCsvField(part);
     part.clear();
     if (p.empty() || p.size() > 4 || p.find_first_not_of("0123456789") != std::string::npos) {
       return false;
@@ -58,7 +47,7 @@ std::optional<std::vector<int>> ParseIndexList(const std::string& text) {
     out.push_back(std::stoi(p));
     return true;
   };
-  if (Trim(text).empty()) return out;
+  if (TrimCsvField(text).empty()) return out;
   for (char c : text) {
     if (c == ',' || c == ';') {
       if (!flush()) return std::nullopt;
@@ -93,7 +82,7 @@ class QueueReader {
     for (size_t i = 1; i < records->size(); ++i) {
       const CsvRecord& record = (*records)[i];
       bool all_empty = true;
-      for (const std::string& f : record.fields) all_empty = all_empty && Trim(f).empty();
+      for (const std::string& f : record.fields) all_empty = all_empty && TrimCsvField(f).empty();
       if (all_empty) continue;
       Result<TaskSpec> spec = ReadRow(record);
       if (!spec.ok()) return spec.status();
@@ -114,7 +103,7 @@ class QueueReader {
     header_size_ = header.fields.size();
     std::string twice;
     for (size_t i = 0; i < header.fields.size(); ++i) {
-      std::string name = Lower(Trim(header.fields[i]));
+      std::string name = LowerAscii(TrimCsvField(header.fields[i]));
       if (name.empty()) continue;
       if (!columns_.emplace(name, i).second && twice.empty()) twice = name;
     }
@@ -149,11 +138,11 @@ class QueueReader {
                        " (quote a field that holds a comma or a line break)");
     }
     TaskSpec spec;
-    spec.name = Trim(Field(record, "task_name"));
+    spec.name = TrimCsvField(Field(record, "task_name"));
     spec.command = Field(record, "command");
-    spec.workdir = Trim(Field(record, "work_dir"));
+    spec.workdir = TrimCsvField(Field(record, "work_dir"));
 
-    std::string gpus = Trim(Field(record, "n_gpus"));
+    std::string gpus = TrimCsvField(Field(record, "n_gpus"));
     if (!gpus.empty()) {
       std::optional<int> n = ParseGpuCount(gpus);
       if (!n) {
@@ -164,14 +153,14 @@ class QueueReader {
       spec.gpus = *n;
     }
 
-    std::string execution = Lower(Trim(Field(record, "execution")));
+    std::string execution = LowerAscii(TrimCsvField(Field(record, "execution")));
     if (!execution.empty()) {
       std::optional<bool> run = ParseYesNo(execution);
       if (!run) return Error(line, "execution", "must be Yes or No (No imports the task held)");
       spec.hold = !*run;
     }
 
-    std::string notify = Lower(Trim(Field(record, "notify")));
+    std::string notify = LowerAscii(TrimCsvField(Field(record, "notify")));
     if (notify.empty() || notify == "off") {
       spec.notify = "off";
     } else if (notify == "end" || notify == "failure") {

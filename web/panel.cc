@@ -85,6 +85,18 @@ httplib::Server::Handler PanelForm(WebContext* ctx, Role role, PanelHandler hand
   return Wrap(ctx, role, true, std::move(handler));
 }
 
+httplib::Server::Handler PanelPage(WebContext* ctx, Role role, PanelRoute route) {
+  return PanelPage(ctx, role,
+                   [ctx, route](const httplib::Request& req, httplib::Response& res,
+                                PanelRequest& pr) { route(ctx, req, res, pr); });
+}
+
+httplib::Server::Handler PanelForm(WebContext* ctx, Role role, PanelRoute route) {
+  return PanelForm(ctx, role,
+                   [ctx, route](const httplib::Request& req, httplib::Response& res,
+                                PanelRequest& pr) { route(ctx, req, res, pr); });
+}
+
 void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Request& req,
                std::string_view title, std::string_view active, const std::string& body,
                int status) {

@@ -39,6 +39,12 @@ httplib::Server::Handler PanelPage(WebContext* ctx, Role role, PanelHandler hand
 // match the session's (403 otherwise, and nothing is done).
 httplib::Server::Handler PanelForm(WebContext* ctx, Role role, PanelHandler handler);
 
+// Most pages and forms are a free function of the context and the request.
+using PanelRoute = void (*)(WebContext* ctx, const httplib::Request& req, httplib::Response& res,
+                            PanelRequest& pr);
+httplib::Server::Handler PanelPage(WebContext* ctx, Role role, PanelRoute route);
+httplib::Server::Handler PanelForm(WebContext* ctx, Role role, PanelRoute route);
+
 // The session behind the request's cookie, with its user; Unauthenticated when there is
 // none (no cookie, unknown, expired, or the user is disabled).
 Result<std::pair<WebSessionRow, UserRow>> SessionFromRequest(WebContext* ctx,

@@ -327,10 +327,7 @@ void RegisterPanelAccountRoutes(httplib::Server& server, WebContext* ctx) {
              PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
                AccountPage(ctx, req, res, pr, AccountForm{});
              }));
-  server.Post("/admin/account",
-              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                AccountAction(ctx, req, res, pr);
-              }));
+  server.Post("/admin/account", PanelForm(ctx, Role::kAnyUser, AccountAction));
 }
 
 }  // namespace gpuq

@@ -312,22 +312,13 @@ void RegisterPanelAdminRoutes(httplib::Server& server, WebContext* ctx) {
              PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
                UsersPage(ctx, req, res, pr, UserForm{});
              }));
-  server.Post("/admin/users",
-              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                UsersAction(ctx, req, res, pr);
-              }));
+  server.Post("/admin/users", PanelForm(ctx, Role::kAdmin, UsersAction));
   server.Get("/admin/settings",
              PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
                SettingsPage(ctx, req, res, pr);
              }));
-  server.Post("/admin/settings",
-              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                SaveSettings(ctx, req, res, pr);
-              }));
-  server.Get("/admin/audit",
-             PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               AuditPage(ctx, req, res, pr);
-             }));
+  server.Post("/admin/settings", PanelForm(ctx, Role::kAdmin, SaveSettings));
+  server.Get("/admin/audit", PanelPage(ctx, Role::kAdmin, AuditPage));
 }
 
 }  // namespace gpuq

@@ -147,10 +147,7 @@ void Dashboard(WebContext* ctx, const httplib::Request& req, httplib::Response& 
 }  // namespace
 
 void RegisterPanelDashboardRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               Dashboard(ctx, req, res, pr);
-             }));
+  server.Get("/admin", PanelPage(ctx, Role::kAnyUser, Dashboard));
   server.Get("/admin/",
              [](const httplib::Request&, httplib::Response& res) { RedirectTo(res, "/admin"); });
 }

@@ -394,26 +394,17 @@ void CreateNode(WebContext* ctx, const httplib::Request& req, httplib::Response&
 }  // namespace
 
 void RegisterPanelNodeRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin/nodes",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               ListNodes(ctx, req, res, pr);
-             }));
+  server.Get("/admin/nodes", PanelPage(ctx, Role::kAnyUser, ListNodes));
   server.Get("/admin/nodes/new",
              PanelPage(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
                NewNodePage(ctx, req, res, pr, nullptr);
              }));
-  server.Post("/admin/nodes/new",
-              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                CreateNode(ctx, req, res, pr);
-              }));
+  server.Post("/admin/nodes/new", PanelForm(ctx, Role::kAdmin, CreateNode));
   server.Get(R"(/admin/nodes/(\d+))",
              PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
                ShowNode(ctx, req, res, pr, nullptr);
              }));
-  server.Post(R"(/admin/nodes/(\d+))",
-              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                NodeAction(ctx, req, res, pr);
-              }));
+  server.Post(R"(/admin/nodes/(\d+))", PanelForm(ctx, Role::kAdmin, NodeAction));
 }
 
 }  // namespace gpuq

@@ -492,10 +492,7 @@ void RegisterPanelNotifyRoutes(httplib::Server& server, WebContext* ctx) {
                const NotifyPageForm blank;  // (a temporary here crashes GCC 12)
                NotifyPage(ctx, req, res, pr, blank);
              }));
-  server.Post(kPage,
-              PanelForm(ctx, Role::kAdmin, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                NotifyAction(ctx, req, res, pr);
-              }));
+  server.Post(kPage, PanelForm(ctx, Role::kAdmin, NotifyAction));
 }
 
 }  // namespace gpuq

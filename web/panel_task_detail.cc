@@ -251,18 +251,9 @@ void DownloadLog(WebContext* ctx, const httplib::Request& req, httplib::Response
 }  // namespace
 
 void RegisterPanelTaskDetailRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get(R"(/admin/tasks/(\d+))",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               ShowTask(ctx, req, res, pr);
-             }));
-  server.Post(R"(/admin/tasks/(\d+))",
-              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                TaskAction(ctx, req, res, pr);
-              }));
-  server.Get(R"(/admin/runs/(\d+)/log)",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               DownloadLog(ctx, req, res, pr);
-             }));
+  server.Get(R"(/admin/tasks/(\d+))", PanelPage(ctx, Role::kAnyUser, ShowTask));
+  server.Post(R"(/admin/tasks/(\d+))", PanelForm(ctx, Role::kAnyUser, TaskAction));
+  server.Get(R"(/admin/runs/(\d+)/log)", PanelPage(ctx, Role::kAnyUser, DownloadLog));
 }
 
 }  // namespace gpuq

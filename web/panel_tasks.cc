@@ -358,30 +358,12 @@ Status ApplyTaskAction(WebContext* ctx, const UserRow& user, TaskId id, const st
 }
 
 void RegisterPanelTaskRoutes(httplib::Server& server, WebContext* ctx) {
-  server.Get("/admin/tasks",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               ListTasks(ctx, req, res, pr);
-             }));
-  server.Post("/admin/tasks",
-              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                BulkAction(ctx, req, res, pr);
-              }));
-  server.Get("/admin/tasks/new",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               NewTaskPage(ctx, req, res, pr);
-             }));
-  server.Post("/admin/tasks/new",
-              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                CreateTask(ctx, req, res, pr);
-              }));
-  server.Get(R"(/admin/tasks/(\d+)/edit)",
-             PanelPage(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-               EditTaskPage(ctx, req, res, pr);
-             }));
-  server.Post(R"(/admin/tasks/(\d+)/edit)",
-              PanelForm(ctx, Role::kAnyUser, [ctx](const auto& req, auto& res, PanelRequest& pr) {
-                SaveTask(ctx, req, res, pr);
-              }));
+  server.Get("/admin/tasks", PanelPage(ctx, Role::kAnyUser, ListTasks));
+  server.Post("/admin/tasks", PanelForm(ctx, Role::kAnyUser, BulkAction));
+  server.Get("/admin/tasks/new", PanelPage(ctx, Role::kAnyUser, NewTaskPage));
+  server.Post("/admin/tasks/new", PanelForm(ctx, Role::kAnyUser, CreateTask));
+  server.Get(R"(/admin/tasks/(\d+)/edit)", PanelPage(ctx, Role::kAnyUser, EditTaskPage));
+  server.Post(R"(/admin/tasks/(\d+)/edit)", PanelForm(ctx, Role::kAnyUser, SaveTask));
 }
 
 }  // namespace gpuq

@@ -26,17 +26,6 @@ constexpr const char* kWriteBack[] = {"task_id", "status", "allocated_gpus", "st
 constexpr const char* kEditable[] = {"task_name", "command",   "notify",  "work_dir",
                                      "n_gpus",    "execution", "gpu_ids", "prefer_gpus"};
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // FNV-1a, 64 bits, in hex: stable across builds and machines (std::hash is not).
 std::string Digest(std::string_view text) {
   uint64_t h = 1469598103934665603ULL;
@@ -90,7 +79,7 @@ bool SaysEnded(const std::string& status) {
   static const std::set<std::string> kEnded = {"succeeded", "failed",    "cancelled",
                                                "canceled",  "timed_out", "lost",
                                                "done",      "finished",  "completed"};
-  return kEnded.count(Lower(Trim(status))) > 0;
+  return kEnded.count(LowerAscii(TrimCsvField(status))) > 0;
 }
 
 }  // namespace
@@ -112,7 +101,7 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
   std::vector<std::string> header = records[0].fields;
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) {
-    std::string name = Lower(Trim(header[i]));
+    std::string name = LowerAscii(TrimCsvField(header[i]));
     if (!name.empty()) col.emplace(name, i);
   }
   std::set<std::string> editable;
@@ -155,7 +144,7 @@ Result<QueueSyncResult> QueueFileSync::Sync(const std::string& text) {
     const TaskSpec& spec = *at->second;
     const std::string digest = RowDigest(spec, editable);
 
-    std::optional<TaskId> id = ParseId(Trim(fields[col["task_id"]]));
+    std::optional<TaskId> id = ParseId(TrimCsvField(fields[col["task_id"]]));
     if (id && !mapped->count(*id)) {
       // A row of a task from another queue file: the file was moved or renamed (or the
       // master started with another path to it). The task follows its row.

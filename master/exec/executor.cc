@@ -437,6 +437,18 @@ void Executor::Reconcile(NodeId node, const std::string& remote_user) {
         }
         CheckGoneThenFinish(link, run.run);
       } else if (w[1] == "gone") {
+        // A run gpuq was killing ends as what the kill was for, even if its runner died
+        // before it could record a code; otherwise it is lost.
+        std::string kill_reason;
+        {
+          std::lock_guard lock(mu_);
+          auto watch = watches_.find(run.run);
+          if (watch != watches_.end()) kill_reason = watch->second.kill_reason;
+        }
+        if (!kill_reason.empty()) {
+          CheckGoneThenFinish(link, run.run);
+          continue;
+        }
         PullLog(link, run.run, [this, id = run.run] {
           Finish(id, "lost", std::nullopt, "the node has no exit code and no process for it");
         });

@@ -54,6 +54,7 @@ mkdir -p "$runs"
 cat >"$gpuq/runner.sh" <<'RUNNER'
 d=$1
 id=${d##*/}
+echo "$$" >"$d/runner"
 wd=$(cat "$d/workdir")
 [ -n "$wd" ] || wd=$HOME
 if cd -- "$wd" 2>>"$d/output.log"; then
@@ -102,9 +103,27 @@ run_state() {
   if [ -s "$d/exit_code" ]; then echo "$1 exited $(cat "$d/exit_code")"; return; fi
   pid=$(cat "$d/pid" 2>/dev/null)
   if [ -n "$pid" ] && kill -s 0 -- "-$pid" 2>/dev/null; then echo "$1 running $pid"; return; fi
-  # The runner may be between writing its code and renaming it.
-  sleep 0.05
-  if [ -s "$d/exit_code" ]; then echo "$1 exited $(cat "$d/exit_code")"; else echo "$1 gone"; fi
+  # The command is gone but its runner may not have written the code yet (a busy node can
+  # keep it waiting a while): wait up to 50 ms for it, and up to 0.5 s while the runner
+  # lives. A runner still alive after that means the run is ending, not lost.
+  i=0
+  while [ ! -s "$d/exit_code" ] && [ $i -lt 50 ] && { [ $i -lt 5 ] || runner_alive "$d"; }; do
+    sleep 0.01
+    i=$((i + 1))
+  done
+  if [ -s "$d/exit_code" ]; then echo "$1 exited $(cat "$d/exit_code")"; return; fi
+  if runner_alive "$d"; then echo "$1 running $pid"; else echo "$1 gone"; fi
+}
+
+# runner_alive DIR: the runner of the run in DIR is still running. Its command line names
+# the run folder, so a pid reused by another process does not count.
+runner_alive() {
+  r=$(cat "$1/runner" 2>/dev/null)
+  [ -n "$r" ] || return 1
+  case "$(tr '\0' ' ' <"/proc/$r/cmdline" 2>/dev/null)" in
+  *"runner.sh $1 "*) return 0 ;;
+  *) return 1 ;;
+  esac
 }
 
 # signal SIG ID...: signals each run's whole process group; answers with the states after.

@@ -4,6 +4,7 @@
 
 #include "common/gpu_indices.h"
 #include "master/store/database.h"
+#include "master/store/task_store.h"
 
 namespace gpuq {
 namespace {
@@ -98,15 +99,7 @@ Result<std::map<TaskStatus, int64_t>> RunStore::CountEndsByStatus() {
         "SELECT status, COUNT(*) FROM runs WHERE status NOT IN ('starting', 'running')"
         " GROUP BY status");
     if (!stmt.ok()) return stmt.status();
-    std::map<TaskStatus, int64_t> counts;
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      std::optional<TaskStatus> status = ParseTaskStatus(stmt->ColumnText(0));
-      if (status) counts[*status] = stmt->ColumnInt64(1);
-    }
-    return counts;
+    return ReadStatusCounts(*stmt);
   });
 }
 

@@ -92,6 +92,20 @@ Result<TaskRow> ReadTaskRow(const Statement& stmt) {
   return row;
 }
 
+// Every row of a stepped SELECT of kSelect's columns.
+Result<std::vector<TaskRow>> ReadTaskRows(Statement& stmt) {
+  std::vector<TaskRow> rows;
+  for (;;) {
+    Result<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Result<TaskRow> task = ReadTaskRow(stmt);
+    if (!task.ok()) return task.status();
+    rows.push_back(std::move(*task));
+  }
+  return rows;
+}
+
 // Reads the task inside the caller's lock (and transaction).
 Result<TaskRow> GetLocked(Connection& conn, TaskId id) {
   Result<Statement> stmt = conn.Prepare(std::string(kSelect) + " WHERE t.id = ?");
@@ -251,16 +265,7 @@ Result<std::vector<TaskRow>> TaskStore::List(const TaskFilter& filter) {
       GPUQ_RETURN_IF_ERROR(stmt->BindText(++index, filter.run_node));
     }
     GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, std::clamp(filter.limit, 1, kMaxListLimit)));
-    std::vector<TaskRow> rows;
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      Result<TaskRow> task = ReadTaskRow(*stmt);
-      if (!task.ok()) return task.status();
-      rows.push_back(std::move(*task));
-    }
-    return rows;
+    return ReadTaskRows(*stmt);
   });
 }
 
@@ -344,16 +349,7 @@ Result<std::vector<TaskRow>> ListTasks(Connection& conn, const std::string& sql,
   int index = 0;
   if (user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, user->value));
   GPUQ_RETURN_IF_ERROR(stmt->BindInt64(++index, std::clamp(limit, 1, TaskStore::kMaxListLimit)));
-  std::vector<TaskRow> rows;
-  for (;;) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    Result<TaskRow> task = ReadTaskRow(*stmt);
-    if (!task.ok()) return task.status();
-    rows.push_back(std::move(*task));
-  }
-  return rows;
+  return ReadTaskRows(*stmt);
 }
 
 }  // namespace
@@ -391,16 +387,20 @@ Result<std::map<TaskStatus, int64_t>> TaskStore::CountByStatus(std::optional<Use
                           : "SELECT status, COUNT(*) FROM tasks GROUP BY status");
     if (!stmt.ok()) return stmt.status();
     if (user) GPUQ_RETURN_IF_ERROR(stmt->BindInt64(1, user->value));
-    std::map<TaskStatus, int64_t> counts;
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      std::optional<TaskStatus> status = ParseTaskStatus(stmt->ColumnText(0));
-      if (status) counts[*status] = stmt->ColumnInt64(1);
-    }
-    return counts;
+    return ReadStatusCounts(*stmt);
   });
+}
+
+Result<std::map<TaskStatus, int64_t>> ReadStatusCounts(Statement& stmt) {
+  std::map<TaskStatus, int64_t> counts;
+  for (;;) {
+    Result<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::optional<TaskStatus> status = ParseTaskStatus(stmt.ColumnText(0));
+    if (status) counts[*status] = stmt.ColumnInt64(1);
+  }
+  return counts;
 }
 
 }  // namespace gpuq

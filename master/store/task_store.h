@@ -16,6 +16,7 @@
 namespace gpuq {
 
 class Database;
+class Statement;
 
 struct TaskRow {
   TaskId id;
@@ -108,6 +109,10 @@ class TaskStore {
   Database* db_;
   Clock* clock_;
 };
+
+// Steps a query of (status, count) rows into counts by status; unknown statuses are skipped.
+// Shared by TaskStore::CountByStatus and RunStore::CountEndsByStatus.
+Result<std::map<TaskStatus, int64_t>> ReadStatusCounts(Statement& stmt);
 
 }  // namespace gpuq
 

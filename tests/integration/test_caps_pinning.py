@@ -6,16 +6,13 @@ import sqlite3
 import threading
 import time
 import unittest
-import urllib.request
 
 import json
 
+from cluster_case import ENDED, LIVE, ClusterTestCase
 from harness import GPUQ_SIM_WORK, SimCluster
 from master_harness import ADMIN_PASSWORD, Master, wait_for
 from panel_client import PanelClient
-
-ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
-LIVE = {"starting", "running"}
 
 
 class CapsTest(unittest.TestCase):
@@ -150,41 +147,8 @@ class CapsTest(unittest.TestCase):
                      timeout=30, message="task ends")
 
 
-class PinningTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = SimCluster(1, gpus=4)
-        cls.cluster.start_cluster()
-        cls.master = Master()
-        cls.master.start()
-        cls.token = cls.master.login()
-        cls.master.put_credential(cls.token, cls.cluster.key)
-        cls.master.add_node(cls.token, cls.cluster.nodes[0])
-        wait_for(lambda: all(n["available"] for n in cls.master.nodes_by_name(cls.token).values()),
-                 timeout=15, message="node available")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.master.__exit__(None, None, None)
-        cls.cluster.close()
-
-    def submit(self, **body):
-        status, task = self.master.api("POST", "/api/v1/tasks", body, token=self.token)
-        self.assertEqual(status, 201, task)
-        return task
-
-    def task(self, task_id):
-        return self.master.api("GET", "/api/v1/tasks/%d" % task_id, token=self.token)[1]
-
-    def wait_status(self, task_id, statuses, timeout=30):
-        return wait_for(lambda: (lambda t: t if t["status"] in statuses else None)(self.task(task_id)),
-                        timeout=timeout, message="task %d in %s" % (task_id, statuses))
-
-    def log(self, run_id):
-        req = urllib.request.Request(self.master.url + "/api/v1/runs/%d/log?offset=0" % run_id)
-        req.add_header("Authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.read().decode(errors="replace")
+class PinningTest(ClusterTestCase):
+    CLUSTER = {"count": 1, "gpus": 4}
 
     def test_pinned_task_waits_for_its_gpus(self):
         first = self.submit(command="sleep 3", gpu_ids=[1, 2], gpus=2)

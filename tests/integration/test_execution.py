@@ -8,63 +8,22 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import GPUQ_SIM_WORK, SimCluster
-from master_harness import ADMIN_PASSWORD, Master, wait_for
+from cluster_case import ENDED, ClusterTestCase
+from harness import GPUQ_SIM_WORK
+from master_harness import ADMIN_PASSWORD, wait_for
 
-ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
 
+class ExecutionTest(ClusterTestCase):
+    CLUSTER = {"count": 3, "gpus": [2, 2, 4],
+               "model": ["NVIDIA A100-SXM4-80GB", "Tesla V100-SXM2-32GB",
+                         "NVIDIA GeForce RTX 3090"],
+               "mem_mib": [81920, 32768, 24576]}
+    MASTER = {"extra_args": ["--kill-grace-ms", "1500"]}
 
-class ExecutionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = SimCluster(3, gpus=[2, 2, 4],
-                                 model=["NVIDIA A100-SXM4-80GB", "Tesla V100-SXM2-32GB",
-                                        "NVIDIA GeForce RTX 3090"],
-                                 mem_mib=[81920, 32768, 24576])
-        cls.cluster.start_cluster()
-        cls.master = Master(extra_args=["--kill-grace-ms", "1500"])
-        cls.master.start()
-        cls.token = cls.master.login()
-        cls.master.put_credential(cls.token, cls.cluster.key)
-        for node in cls.cluster.nodes:
-            cls.master.add_node(cls.token, node)
-        wait_for(lambda: all(n["available"] for n in cls.master.nodes_by_name(cls.token).values()),
-                 timeout=15, message="nodes available")
+        super().setUpClass()
         cls.tmp = Path(tempfile.mkdtemp(prefix="gpuq-exec-"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.master.__exit__(None, None, None)
-        cls.cluster.close()
-
-    # --- helpers ---
-
-    def submit(self, **body):
-        status, task = self.master.api("POST", "/api/v1/tasks", body, token=self.token)
-        self.assertEqual(status, 201, task)
-        return task
-
-    def task(self, task_id):
-        status, task = self.master.api("GET", "/api/v1/tasks/%d" % task_id, token=self.token)
-        self.assertEqual(status, 200, task)
-        return task
-
-    def wait_status(self, task_id, statuses, timeout=30):
-        statuses = {statuses} if isinstance(statuses, str) else set(statuses)
-        return wait_for(lambda: (lambda t: t if t["status"] in statuses else None)(self.task(task_id)),
-                        timeout=timeout, message="task %d in %s" % (task_id, statuses))
-
-    def log(self, run_id):
-        import urllib.request
-        req = urllib.request.Request(self.master.url + "/api/v1/runs/%d/log?offset=0" % run_id)
-        req.add_header("Authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.read().decode(errors="replace")
-
-    def cancel(self, task_id):
-        status, body = self.master.api("POST", "/api/v1/tasks/%d/cancel" % task_id, {},
-                                       token=self.token)
-        self.assertEqual(status, 200, body)
 
     # --- tests ---
 

@@ -11,7 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from harness import SimCluster, find_gpuq_binary, free_port
+from cluster_case import ClusterTestCase
+from harness import find_gpuq_binary, free_port
 from master_harness import Master, wait_for
 
 MEM_MIB = 24576
@@ -37,23 +38,8 @@ def make_certificate(folder):
     return cert, key
 
 
-class MetricsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = SimCluster(1, gpus=2, model="NVIDIA GeForce RTX 3090", mem_mib=MEM_MIB)
-        cls.cluster.start_cluster()
-        cls.master = Master()
-        cls.master.start()
-        cls.token = cls.master.login()
-        cls.master.put_credential(cls.token, cls.cluster.key)
-        cls.master.add_node(cls.token, cls.cluster.nodes[0])
-        wait_for(lambda: cls.master.nodes_by_name(cls.token)["node1"]["available"], timeout=15,
-                 message="node1 available")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.master.__exit__(None, None, None)
-        cls.cluster.close()
+class MetricsTest(ClusterTestCase):
+    CLUSTER = {"count": 1, "gpus": 2, "model": "NVIDIA GeForce RTX 3090", "mem_mib": MEM_MIB}
 
     def metrics(self, token):
         req = urllib.request.Request(self.master.url + "/metrics")

@@ -11,34 +11,22 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import SimCluster
-from master_harness import Master, wait_for
+from cluster_case import ClusterTestCase
+from master_harness import wait_for
 
 HEADER = ["task_id", "task_name", "command", "work_dir", "n_gpus", "execution", "notify",
           "status", "allocated_gpus", "start_time", "end_time"]
 EFFECT_S = 2.0  # the bound for a row's change to take effect
 
 
-class QueueFileTest(unittest.TestCase):
+class QueueFileTest(ClusterTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="gpuq-queue-file-"))
         cls.path = cls.tmp / "tasks.csv"
         cls.path.write_text(",".join(HEADER) + "\n")  # no rows yet: ignored, never "empty"
-        cls.cluster = SimCluster(1, gpus=2)
-        cls.cluster.start_cluster()
-        cls.master = Master(extra_args=["--queue-file", str(cls.path), "--kill-grace-ms", "1000"])
-        cls.master.start()
-        cls.token = cls.master.login()
-        cls.master.put_credential(cls.token, cls.cluster.key)
-        cls.master.add_node(cls.token, cls.cluster.nodes[0])
-        wait_for(lambda: all(n["available"] for n in cls.master.nodes_by_name(cls.token).values()),
-                 timeout=15, message="node available")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.master.__exit__(None, None, None)
-        cls.cluster.close()
+        cls.MASTER = {"extra_args": ["--queue-file", str(cls.path), "--kill-grace-ms", "1000"]}
+        super().setUpClass()
 
     # --- helpers ---
 
@@ -75,9 +63,7 @@ class QueueFileTest(unittest.TestCase):
         return None
 
     def task(self, task_id):
-        status, task = self.master.api("GET", "/api/v1/tasks/%d" % int(task_id), token=self.token)
-        self.assertEqual(status, 200, task)
-        return task
+        return super().task(int(task_id))  # ids read back from the file are text
 
     def tasks_named(self, name):
         status, tasks = self.master.api("GET", "/api/v1/tasks?limit=10000", token=self.token)

@@ -7,51 +7,19 @@ import subprocess
 import tempfile
 import time
 import unittest
-import urllib.request
 from pathlib import Path
 
-from harness import SimCluster
-from master_harness import ADMIN_PASSWORD, Master, wait_for
-
-ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
+from cluster_case import ENDED, ClusterTestCase
+from master_harness import ADMIN_PASSWORD, wait_for
 
 
-class RequeueEnvTest(unittest.TestCase):
+class RequeueEnvTest(ClusterTestCase):
+    MASTER = {"extra_args": ["--kill-grace-ms", "1000", "--default-time-limit", "3s"]}
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="gpuq-requeue-"))
-        cls.cluster = SimCluster(1, gpus=2)
-        cls.cluster.start_cluster()
-        cls.master = Master(extra_args=["--kill-grace-ms", "1000", "--default-time-limit", "3s"])
-        cls.master.start()
-        cls.token = cls.master.login()
-        cls.master.put_credential(cls.token, cls.cluster.key)
-        cls.master.add_node(cls.token, cls.cluster.nodes[0])
-        wait_for(lambda: all(n["available"] for n in cls.master.nodes_by_name(cls.token).values()),
-                 timeout=15, message="node available")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.master.__exit__(None, None, None)
-        cls.cluster.close()
-
-    def submit(self, **body):
-        status, task = self.master.api("POST", "/api/v1/tasks", body, token=self.token)
-        self.assertEqual(status, 201, task)
-        return task
-
-    def task(self, task_id):
-        return self.master.api("GET", "/api/v1/tasks/%d" % task_id, token=self.token)[1]
-
-    def wait_status(self, task_id, statuses, timeout=30):
-        return wait_for(lambda: (lambda t: t if t["status"] in statuses else None)(self.task(task_id)),
-                        timeout=timeout, message="task %d in %s" % (task_id, statuses))
-
-    def log(self, run_id):
-        req = urllib.request.Request(self.master.url + "/api/v1/runs/%d/log?offset=0" % run_id)
-        req.add_header("Authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.read().decode(errors="replace")
+        super().setUpClass()
 
     def test_requeued_task_runs_twice_with_two_logs(self):
         workdir = self.tmp / "requeue"
