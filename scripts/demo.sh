@@ -73,7 +73,7 @@ sleep 2
 cat <<MSG
 
 gpuq demo is running: master on $server (admin / $password), log in $demo/master.log
-  http://127.0.0.1:8000/admin   the web panel (same account)
+  $server/admin   the web panel (same account)
   gpuq nodes                    every GPU, live
   curl -H "Authorization: Bearer \$TOKEN" $server/api/v1/gpus
   scripts/demo.sh stop          stop it all
