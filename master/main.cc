@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   cred_set_cmd->add_option("--remote-user", remote_user, "account name on the nodes")->required();
   cred_set_cmd->add_option("--key", key_file, "private key file (no passphrase)")->required();
 
-  cli::TaskCli task_cli(app, add_client_flags);  // submit, queue, show, cancel, logs, import
+  cli::TaskCli task_cli(app, add_client_flags);      // submit, queue, show, cancel, logs, import
   cli::NotifyCli notify_cli(app, add_client_flags);  // notify me|targets|add|rm|test|log|retry
 
   try {

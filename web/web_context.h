@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "common/cluster_state.h"
 #include "common/clock.h"
+#include "common/cluster_state.h"
 #include "common/ids.h"
 #include "common/latency_histogram.h"
 #include "common/snapshot.h"

@@ -23,16 +23,16 @@ struct MasterOptions {
   std::string tls_cert;
   std::string tls_key;
   // Notifications (issue 5). Startup values; what an admin saves in the settings overrides.
-  std::string public_url;  // links in messages; empty: http://<listen address>
-  std::string smtp_host;   // empty: no e-mail
-  int smtp_port = 0;       // 0: 25, 587 or 465 by smtp_security
+  std::string public_url;              // links in messages; empty: http://<listen address>
+  std::string smtp_host;               // empty: no e-mail
+  int smtp_port = 0;                   // 0: 25, 587 or 465 by smtp_security
   std::string smtp_security = "none";  // none, starttls, tls
   std::string smtp_user;
   std::string smtp_password;
   std::string smtp_from;
-  int notify_retry_base_ms = 30000;     // first retry of a failed delivery; doubles each time
-  int notify_retry_max_ms = 3600000;    // longest wait between attempts
-  int notify_max_attempts = 10;         // then the message is failed (shown, retryable)
+  int notify_retry_base_ms = 30000;   // first retry of a failed delivery; doubles each time
+  int notify_retry_max_ms = 3600000;  // longest wait between attempts
+  int notify_max_attempts = 10;       // then the message is failed (shown, retryable)
   // Caps on tasks starting or running (0 = none) and the time limit of tasks that set none.
   // The settings table (admin panel) overrides these (master/store/sched_settings.h).
   int max_running = 0;

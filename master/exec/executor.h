@@ -22,9 +22,9 @@
 namespace gpuq {
 
 struct ExecOptions {
-  std::string data_dir;                              // logs go to DATA/logs/<run>.log
-  std::chrono::milliseconds kill_grace{10'000};      // TERM, then KILL after this
-  std::chrono::milliseconds lost_after{600'000};     // a node away this long: its runs are lost
+  std::string data_dir;                           // logs go to DATA/logs/<run>.log
+  std::chrono::milliseconds kill_grace{10'000};   // TERM, then KILL after this
+  std::chrono::milliseconds lost_after{600'000};  // a node away this long: its runs are lost
   std::chrono::milliseconds log_pull_interval{1000};
   // How often live runs are checked against the node even without events.
   std::chrono::milliseconds reconcile_interval{5000};

@@ -72,9 +72,15 @@ void Executor::WatchOnce() {
     }
     for (Action action : actions) {
       switch (action) {
-        case Action::kTerm: Signal(link, run.run, "TERM"); break;
-        case Action::kKill: Signal(link, run.run, "KILL"); break;
-        case Action::kCheckGone: CheckGoneThenFinish(link, run.run); break;
+        case Action::kTerm:
+          Signal(link, run.run, "TERM");
+          break;
+        case Action::kKill:
+          Signal(link, run.run, "KILL");
+          break;
+        case Action::kCheckGone:
+          CheckGoneThenFinish(link, run.run);
+          break;
         case Action::kPullLog:
           PullLog(link, run.run, [this, id = run.run] {
             std::lock_guard lock(mu_);
@@ -87,7 +93,8 @@ void Executor::WatchOnce() {
                  "node " + run.node_name + " unreachable for longer than " +
                      std::to_string(options_.lost_after.count() / 1000) + " s");
           break;
-        case Action::kNone: break;
+        case Action::kNone:
+          break;
       }
     }
   }

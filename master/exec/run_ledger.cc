@@ -173,8 +173,8 @@ Status RunLedger::MarkRunning(RunId run, int64_t pid) {
     GPUQ_RETURN_IF_ERROR(t->BindAll(now, run));
     GPUQ_RETURN_IF_ERROR(t->Run());
     // In this transaction, so the notification exists if and only if the start does.
-    return NotifyOutbox::RecordEvent(conn, "run_started",
-                                     nlohmann::json{{"run", run.value}}.dump(), now);
+    return NotifyOutbox::RecordEvent(conn, "run_started", nlohmann::json{{"run", run.value}}.dump(),
+                                     now);
   });
 }
 
@@ -223,7 +223,8 @@ Result<bool> RunLedger::End(RunId run, const std::string& status, std::optional<
                                  : update->BindAll(status, now, now, task_id));
     retry = retry || requeue;
     GPUQ_RETURN_IF_ERROR(update->Run());
-    if (!retry && IsFinalFailure(status)) GPUQ_RETURN_IF_ERROR(CancelDependents(conn, task_id, now));
+    if (!retry && IsFinalFailure(status))
+      GPUQ_RETURN_IF_ERROR(CancelDependents(conn, task_id, now));
     // "final": the task ended with this run (no retry), which is what task e-mails and
     // "task failed after retries" follow.
     GPUQ_RETURN_IF_ERROR(NotifyOutbox::RecordEvent(

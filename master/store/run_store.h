@@ -37,7 +37,6 @@ struct RunRow {
   std::optional<std::string> end_reason;  // why it ended, in words
 };
 
-
 // The runs table. Thread-safe (see Database).
 class RunStore {
  public:

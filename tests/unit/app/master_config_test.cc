@@ -42,7 +42,8 @@ TEST(MasterConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
 TEST(MasterConfigTest, RecordsWhetherTheProbeIntervalWasGiven) {
   EXPECT_FALSE(ResolveMasterOptions({}, {}, {})->probe_interval_given);
   EXPECT_TRUE(ResolveMasterOptions({}, {}, {{"probe_interval_ms", "700"}})->probe_interval_given);
-  EXPECT_TRUE(ResolveMasterOptions({}, {{"GPUQ_PROBE_INTERVAL_MS", "700"}}, {})->probe_interval_given);
+  EXPECT_TRUE(
+      ResolveMasterOptions({}, {{"GPUQ_PROBE_INTERVAL_MS", "700"}}, {})->probe_interval_given);
   EXPECT_TRUE(ResolveMasterOptions({{"probe_interval_ms", "1000"}}, {}, {})->probe_interval_given);
 }
 
@@ -71,8 +72,10 @@ TEST(MasterConfigTest, TlsNeedsBothReadableFiles) {
 
 TEST(MasterConfigTest, SmtpSettingsFromEnvAndFileWithTheSamePrecedence) {
   Map file = {{"smtp_host", "file.lab"}, {"smtp_from", "gpuq@lab.org"}, {"smtp_password", "pw"}};
-  Map env = {{"GPUQ_SMTP_HOST", "env.lab"}, {"GPUQ_SMTP_PORT", "2525"},
-             {"GPUQ_SMTP_SECURITY", "starttls"}, {"GPUQ_SMTP_USER", "bot"}};
+  Map env = {{"GPUQ_SMTP_HOST", "env.lab"},
+             {"GPUQ_SMTP_PORT", "2525"},
+             {"GPUQ_SMTP_SECURITY", "starttls"},
+             {"GPUQ_SMTP_USER", "bot"}};
   auto o = ResolveMasterOptions({{"smtp_user", "flag-bot"}}, env, file);
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->smtp_host, "env.lab");

@@ -22,8 +22,10 @@ class RunLedgerTest : public ::testing::Test {
   void SetUp() override {
     db_ = store_test::OpenMemoryDb();
     alice_ = *UserStore(db_.get(), &clock_).Create("alice", "hash", UserRole::kUser);
-    ASSERT_TRUE(CredentialStore(db_.get(), &clock_).Put(alice_, "alice", "sealed", "SHA256:k").ok());
-    node_ = *NodeStore(db_.get(), &clock_).Create(NodeSpec{"n1", "127.0.0.1", 22, "nvidia-smi", true});
+    ASSERT_TRUE(
+        CredentialStore(db_.get(), &clock_).Put(alice_, "alice", "sealed", "SHA256:k").ok());
+    node_ =
+        *NodeStore(db_.get(), &clock_).Create(NodeSpec{"n1", "127.0.0.1", 22, "nvidia-smi", true});
   }
 
   TaskId Submit(int retries = 0, std::vector<TaskId> after = {}) {
