@@ -4,110 +4,18 @@ down for a while still gets every message exactly once after it returns; a maste
 (SIGKILL) with a notification pending delivers it after restart; "send test"; failures are
 visible through the API."""
 
-import email
-import email.policy
 import json
 import signal
 import socket
-import sys
-import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:
-    # Debian's python3-aiosmtpd (scripts/install-deps.sh) lives in the system's dist-packages,
-    # which another Python 3 found first on PATH (e.g. pyenv) does not search.
-    sys.path.append("/usr/lib/python3/dist-packages")
-    from aiosmtpd.controller import Controller
-
+from cluster_case import ENDED
 from harness import SimCluster, free_port
 from master_harness import Master, wait_for
+from notify_sinks import OK_REPLY, HookReceiver, SmtpSink
 
-ENDED = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
 PUBLIC_URL = "http://gpuq.lab.test:8000"
-
-
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
-
-    def __init__(self):
-        self.port = free_port("127.0.0.1")
-        self.messages = []  # email.message.EmailMessage, with envelope recipients in X-Rcpt
-        self.lock = threading.Lock()
-        self.controller = None
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
-        with self.lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-    def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self, address):
-        with self.lock:
-            return [m for (_, rcpts, m) in self.messages if address in rcpts]
-
-
-class HookReceiver:
-    """An HTTP server on 127.0.0.1 that records every POST (path, JSON body); while `failing`
-    it answers 503 and records nothing."""
-
-    def __init__(self):
-        self.port = free_port("127.0.0.1")
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.posts = []
-        self.failing = False
-        self.lock = threading.Lock()
-        self.server = None
-        self.thread = None
-
-    def start(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.failing:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                with receiver.lock:
-                    receiver.posts.append((self.path, json.loads(body)))
-                out = b'{"errcode": 0, "code": 0, "ok": true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def at(self, path):
-        with self.lock:
-            return [body for (p, body) in self.posts if p == path]
 
 
 class NotifyTestBase(unittest.TestCase):
@@ -305,7 +213,7 @@ class NotifyDeliveryTest(NotifyTestBase):
             token = self.setup_cluster(master, cluster)
             self.add_target(master, token, "/hook", "generic", ["run_ended"])
             self.smtp.stop()
-            self.hooks.failing = True
+            self.hooks.reply = (503, "")
             tasks = [self.submit(master, token, "echo task-%d" % i, name="t%d" % i)
                      for i in range(4)]
             for t in tasks:
@@ -325,7 +233,7 @@ class NotifyDeliveryTest(NotifyTestBase):
             self.assertEqual(self.smtp.to("admin@lab.test"), [])
 
             self.smtp.start()
-            self.hooks.failing = False
+            self.hooks.reply = OK_REPLY
             wait_for(lambda: len(self.smtp.to("admin@lab.test")) >= 4 and
                      len(self.hooks.at("/hook")) >= 4, timeout=20, message="all delivered")
             time.sleep(2.5)  # no duplicates afterwards

@@ -7,60 +7,16 @@ default on the account page, and a normal user or a form without its CSRF token 
 nothing."""
 
 import html
-import json
 import re
-import threading
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import SimCluster, free_port
 from master_harness import ADMIN_PASSWORD, Master, wait_for
 from panel_client import PanelClient
-from test_notify import SmtpSink  # the aiosmtpd sink, with its import fallback
+from notify_sinks import OK_REPLY, HookReceiver, SmtpSink
 
 PAGE = "/admin/settings/notifications"
 PASSWORD = "s3cret-Smtp-pw"
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST (path, JSON body) and answers
-    `reply` (status, text)."""
-
-    def __init__(self):
-        self.port = free_port("127.0.0.1")
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.posts = []
-        self.reply = (200, '{"ok": true}')
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, text = receiver.reply
-                if status == 200:
-                    with receiver.lock:
-                        receiver.posts.append((self.path, json.loads(body)))
-                out = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def at(self, path):
-        with self.lock:
-            return [body for (p, body) in self.posts if p == path]
 
 
 def flash(body):
@@ -75,7 +31,8 @@ class PanelNotifyTest(unittest.TestCase):
     def setUpClass(cls):
         cls.smtp = SmtpSink()
         cls.smtp.start()
-        cls.hooks = Receiver()
+        cls.hooks = HookReceiver()
+        cls.hooks.start()
         cls.master = Master(extra_args=[
             "--smtp-host", "127.0.0.1", "--smtp-port", str(cls.smtp.port),
             "--smtp-from", "gpuq@lab.test", "--notify-retry-base-ms", "200",
@@ -233,7 +190,7 @@ class PanelNotifyTest(unittest.TestCase):
         try:
             ok, err = self.press("target_test", target_id=str(refusing["id"]))
         finally:
-            self.hooks.reply = (200, '{"ok": true}')
+            self.hooks.reply = OK_REPLY
         self.assertEqual(ok, [])
         self.assertIn("HTTP 507: bucket full, try tomorrow", err[0])
 
@@ -254,7 +211,7 @@ class PanelNotifyTest(unittest.TestCase):
                         "GET", "/api/v1/notifications?status=failed", token=self.token)[1],
                         timeout=20, message="a failed delivery")
                 finally:
-                    self.hooks.reply = (200, '{"ok": true}')
+                    self.hooks.reply = OK_REPLY
             finally:
                 self.master.api("DELETE", "/api/v1/nodes/%d" % node["id"], token=self.token)
         self.assertEqual(len(failed), 1, failed)

@@ -11,15 +11,10 @@
 namespace gpuq {
 namespace {
 
+using store_test::Ids;
 using store_test::StoreTest;
 using ::testing::ElementsAre;
 using ::testing::Field;
-
-std::vector<int64_t> Ids(const std::vector<AuditEntry>& entries) {
-  std::vector<int64_t> ids;
-  for (const AuditEntry& entry : entries) ids.push_back(entry.id);
-  return ids;
-}
 
 TEST_F(StoreTest, AuditListIsNewestFirstAndPages) {
   AuditLog audit(db_.get(), &clock_);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "master/store/database.h"
@@ -56,6 +57,19 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Database> db_;
   FakeClock clock_;
 };
+
+// The ids of rows, in order (tasks, runs, audit entries, ...): typed ids and plain integers.
+inline int64_t IdValue(int64_t id) { return id; }
+template <typename Id>
+int64_t IdValue(const Id& id) {
+  return id.value;
+}
+template <typename Row>
+std::vector<int64_t> Ids(const std::vector<Row>& rows) {
+  std::vector<int64_t> ids;
+  for (const Row& row : rows) ids.push_back(IdValue(row.id));
+  return ids;
+}
 
 }  // namespace gpuq::store_test
 

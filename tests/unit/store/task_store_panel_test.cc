@@ -11,13 +11,8 @@ namespace gpuq {
 namespace {
 
 using store_test::Exec;
+using store_test::Ids;
 using store_test::StoreTest;
-
-std::vector<int64_t> Ids(const std::vector<TaskRow>& rows) {
-  std::vector<int64_t> ids;
-  for (const TaskRow& r : rows) ids.push_back(r.id.value);
-  return ids;
-}
 
 class TaskStorePanelTest : public StoreTest {
  protected:

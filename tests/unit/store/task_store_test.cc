@@ -12,6 +12,7 @@ namespace gpuq {
 namespace {
 
 using store_test::Exec;
+using store_test::Ids;
 using store_test::QueryInt;
 using store_test::StoreTest;
 
@@ -19,12 +20,6 @@ TaskSpec MakeSpec(std::string command = "echo hi") {
   TaskSpec spec;
   spec.command = std::move(command);
   return spec;
-}
-
-std::vector<int64_t> Ids(const std::vector<TaskRow>& rows) {
-  std::vector<int64_t> ids;
-  for (const TaskRow& r : rows) ids.push_back(r.id.value);
-  return ids;
 }
 
 class TaskStoreTest : public StoreTest {
