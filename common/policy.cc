@@ -1,9 +1,11 @@
 #include "common/policy.h"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <compare>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "common/policy_filters.h"
@@ -27,16 +29,21 @@ constexpr size_t kMaxListedGpuReasons = 3;
 struct ClassKey {
   bool exclusive = false;
   bool sharing = false;
-  std::string node;
-  std::string gpu_model;
-  std::vector<int> gpu_ids;
   bool may_use_reserved = false;
-  auto operator<=>(const ClassKey&) const = default;
+  policy_internal::ConstraintsKey constraints;
+  friend bool operator==(const ClassKey&, const ClassKey&) = default;
+};
+struct ClassKeyHash {
+  size_t operator()(const ClassKey& k) const {
+    return k.constraints.Hash() * 8 + (k.exclusive ? 4 : 0) + (k.sharing ? 2 : 0) +
+           (k.may_use_reserved ? 1 : 0);
+  }
 };
 
 ClassKey MakeClassKey(const TaskContext& task) {
   const TaskRequest& t = *task.task;
-  return ClassKey{t.exclusive, task.sharing, t.node, t.gpu_model, t.gpu_ids, task.may_use_reserved};
+  return ClassKey{t.exclusive, task.sharing, task.may_use_reserved,
+                  policy_internal::ConstraintsKey::Of(t)};
 }
 
 // A task that found no place in this pass. Capacity only shrinks within a pass, so every
@@ -45,16 +52,18 @@ struct Failure {
   int gpus = 0;
   int64_t mem_mib = 0;
   int util_pct = 0;
-  // The node its reason is about, found at `version` (see Pass::version_) for this task or
-  // a bigger one of its class; refreshed after placements.
-  const NodeState* closest = nullptr;
-  size_t considered = 0;  // nodes matching the node constraint
-  uint64_t version = 0;
-  bool held_back = false;  // this task would have fit but for the reservation
 
   bool AtMost(const TaskRequest& t) const {
     return gpus <= t.gpus && mem_mib <= t.mem_mib && util_pct <= t.util_pct;
   }
+};
+
+// What a waiting reason is about: the node closest to fitting the task.
+struct Closest {
+  const NodeState* node = nullptr;
+  int level = -1;  // see Pass::FindClosest
+  int passing = -1;
+  size_t considered = 0;  // nodes matching the node constraint
 };
 
 std::string Plural(size_t n, const char* one, const char* many) {
@@ -99,27 +108,32 @@ class Pass {
   };
   // nullptr when the task has neither constraint (every GPU is eligible).
   const Eligibility* EligibilityOf(const TaskRequest& task);
-  // (level, passing GPUs) of a node for a task; higher is closer to fitting. Levels: 0
-  // fails a node filter, 1 no eligible GPU, 2 too few eligible GPUs, 3 enough eligible
-  // GPUs. A node that cannot be closer than `beat` may answer {-1, -1} without judging its
-  // GPUs (FindClosest keeps the first of equals, so only "closer" matters).
-  // `e` is EligibilityOf(*task.task), looked up once by the caller.
-  std::pair<int, int> Closeness(const NodeState& node, const TaskContext& task,
-                                const Eligibility* e, std::pair<int, int> beat = {-1, -1});
+  // Passing GPUs per node for tasks of one signature (class, mem_mib, util_pct, whether the
+  // reservation is judged: all that GpuPasses reads of a task), with the node's version when
+  // counted. A node's GPUs change only when it gets a placement (node_version_).
+  struct PassingCounts {
+    std::vector<uint64_t> version;  // 0 = not counted
+    std::vector<int> passing;
+  };
+  // `signature` names the task's class (the address of its failures_ entry).
+  PassingCounts& CountsFor(const TaskContext& task, const void* signature);
+  // GPUs of nodes_[n] that pass for the task (eligible, GPU rules), counted once per
+  // signature until the node gets a placement. `e` is EligibilityOf(*task.task).
+  int Passing(size_t n, const TaskContext& task, const Eligibility* e, PassingCounts& counts);
   std::optional<std::string> CapReason(const TaskRequest& task) const;
-  // The best fit, or with `any` the first node found that fits (no GPUs chosen).
-  // `signature` (optional) names the task's class and needs (see passing_): counts of
-  // passing GPUs are then reused from earlier tasks of the same signature for the nodes
-  // that got no placement since.
-  std::optional<Fit> FindFit(const TaskContext& task, bool any = false,
-                             const void* signature = nullptr);
+  // The best fit.
+  std::optional<Fit> FindFit(const TaskContext& task, const void* signature);
   std::vector<size_t> ChooseGpus(const NodeState& node, const TaskContext& task);
-  // Sets failure.closest, considered and version for `task`.
-  void FindClosest(const TaskContext& task, Failure& failure);
-  // The task is blocked by the reservation only: it would fit without it.
-  bool FitsIgnoringReservation(const TaskContext& task);
-  std::string Explain(const TaskContext& task, const Failure& failure);
-  std::string ExplainNode(const NodeState& node, const TaskContext& task);
+  // The node closest to fitting: highest (level, passing GPUs), first in node order on
+  // ties. Levels: 0 fails a node filter, 1 no eligible GPU, 2 too few eligible GPUs, 3
+  // enough eligible GPUs. Only once every placement is made (see Brief).
+  Closest FindClosest(const TaskContext& task, const void* signature);
+  // The task is blocked by the reservation only: it would fit without it. `signature` as
+  // for FindFit.
+  bool HeldBack(const TaskContext& task, const void* signature);
+  std::string Explain(const TaskContext& task, const Closest& closest);
+  std::string ExplainNode(const NodeState& node, const TaskContext& task, int level,
+                          int passing);
   std::string HeldBackReason(const Reservation& r) const;
   void Apply(const TaskContext& task, const Fit& fit, Decision& decision);
 
@@ -130,30 +144,45 @@ class Pass {
   int running_total_;
   std::map<std::string, int> running_per_user_;
   std::optional<Reservation> reservation_;
-  std::map<ClassKey, std::vector<Failure>> failures_;  // per class, none bigger than another
-  // Reasons of failed tasks by (class, gpus, mem_mib, util_pct), valid while version_ (bumped
-  // by every placement and by the reservation) is unchanged.
-  struct CachedReason {
-    uint64_t version = 0;
-    std::string why;
-  };
-  std::map<std::tuple<const void*, int, int64_t, int>, CachedReason> reasons_;
-  std::map<std::pair<std::string, std::vector<int>>, Eligibility> eligibility_;
-  // Passing GPUs per node for tasks of one signature (class, mem_mib, util_pct, whether the
-  // reservation is judged: all that GpuPasses reads of a task), with the node's version when
-  // counted. A node's GPUs change only when it gets a placement (node_version_).
-  struct PassingCounts {
-    std::vector<uint64_t> version;  // 0 = not counted
-    std::vector<int> passing;
-  };
+  // Per class, none bigger than another. Most tasks have no node, model or gpu_ids
+  // constraint: their eight classes are found without a map lookup.
+  std::vector<Failure>& FailuresOf(const TaskContext& task);
+  std::array<std::vector<Failure>, 8> unconstrained_failures_;
+  std::unordered_map<ClassKey, std::vector<Failure>, ClassKeyHash> failures_;
+  // Node left empty in the key.
+  std::unordered_map<policy_internal::ConstraintsKey, Eligibility,
+                     policy_internal::ConstraintsKeyHash>
+      eligibility_;
   std::map<std::tuple<const void*, int64_t, int, bool>, PassingCounts> passing_;
   std::vector<uint64_t> node_version_ = std::vector<uint64_t>(nodes_.size(), 1);
-  uint64_t version_ = 0;
+  // What FindClosest reads of each node, side by side, taken when explaining starts: node
+  // states no longer change then. `*_after` bound the passing GPUs of nodes_[n..].
+  struct Brief {
+    bool passes = false;  // NodePasses
+    int gpus = 0;
+    int unheld_healthy = 0;
+    int open_to_sharers = 0;
+    int unheld_after = 0;
+    int open_after = 0;
+  };
+  std::vector<Brief> briefs_;
+  size_t reserved_node_ = 0;  // position in nodes_ of reservation_->node
+  // HeldBack by (class, gpus, mem_mib, util_pct): the reserved node's version and the answer.
+  std::map<std::tuple<const void*, int, int64_t, int>, std::pair<uint64_t, bool>> held_back_;
 };
+
+std::vector<Failure>& Pass::FailuresOf(const TaskContext& task) {
+  const TaskRequest& t = *task.task;
+  if (t.node.empty() && t.gpu_model.empty() && t.gpu_ids.empty()) {
+    return unconstrained_failures_[(t.exclusive ? 4 : 0) + (task.sharing ? 2 : 0) +
+                                   (task.may_use_reserved ? 1 : 0)];
+  }
+  return failures_[MakeClassKey(task)];
+}
 
 const Pass::Eligibility* Pass::EligibilityOf(const TaskRequest& t) {
   if (t.gpu_model.empty() && t.gpu_ids.empty()) return nullptr;
-  auto [it, added] = eligibility_.try_emplace({t.gpu_model, t.gpu_ids});
+  auto [it, added] = eligibility_.try_emplace({{}, t.gpu_model, t.gpu_ids});
   Eligibility& e = it->second;
   if (added) {
     for (const NodeState& node : nodes_) {
@@ -169,26 +198,28 @@ const Pass::Eligibility* Pass::EligibilityOf(const TaskRequest& t) {
   return &e;
 }
 
-std::pair<int, int> Pass::Closeness(const NodeState& node, const TaskContext& task,
-                                    const Eligibility* e, std::pair<int, int> beat) {
+Pass::PassingCounts& Pass::CountsFor(const TaskContext& task, const void* signature) {
   const TaskRequest& t = *task.task;
-  if (!policy_internal::NodePasses(node, options_, nullptr) || t.gpus <= 0) return {0, 0};
-  const size_t n = static_cast<size_t>(&node - nodes_.data());
-  const int eligible = e ? e->count[n] : static_cast<int>(node.gpus.size());
-  const int level = eligible == 0 ? 1 : eligible < t.gpus ? 2 : 3;
-  // A GPU that passes for a task that does not share is healthy and held by no run, so
-  // unheld_healthy bounds `passing` (and settles it when it is 0).
-  const int most = task.sharing ? eligible : std::min(eligible, node.unheld_healthy);
-  if (most == 0) return {level, 0};
-  if (std::pair<int, int>{level, most} <= beat) return {-1, -1};
+  PassingCounts& counts = passing_[{signature, t.mem_mib, t.util_pct, task.reservation != nullptr}];
+  if (counts.version.empty()) {
+    counts.version.assign(nodes_.size(), 0);
+    counts.passing.assign(nodes_.size(), 0);
+  }
+  return counts;
+}
+
+int Pass::Passing(size_t n, const TaskContext& task, const Eligibility* e,
+                  PassingCounts& counts) {
+  if (counts.version[n] == node_version_[n]) return counts.passing[n];
+  const NodeState& node = nodes_[n];
   int passing = 0;
   for (size_t i = 0; i < node.gpus.size(); ++i) {
-    if ((!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
-        policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr)) {
-      ++passing;
-    }
+    passing += (!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
+               policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr);
   }
-  return {level, passing};
+  counts.version[n] = node_version_[n];
+  counts.passing[n] = passing;
+  return passing;
 }
 
 std::optional<std::string> Pass::CapReason(const TaskRequest& task) const {
@@ -206,7 +237,7 @@ std::optional<std::string> Pass::CapReason(const TaskRequest& task) const {
   return std::nullopt;
 }
 
-std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any, const void* signature) {
+std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, const void* signature) {
   const TaskRequest& t = *task.task;
   NodeState* best = nullptr;
   if (t.gpus == 0) {
@@ -220,44 +251,22 @@ std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, bool any, const 
   }
   int best_left = INT_MAX;
   const Eligibility* e = EligibilityOf(t);
-  PassingCounts* counts = nullptr;
-  if (signature != nullptr) {
-    counts = &passing_[{signature, t.mem_mib, t.util_pct, task.reservation != nullptr}];
-    if (counts->version.empty()) {
-      counts->version.assign(nodes_.size(), 0);
-      counts->passing.assign(nodes_.size(), 0);
-    }
-  }
+  PassingCounts& counts = CountsFor(task, signature);
   for (size_t n = 0; n < nodes_.size(); ++n) {
     NodeState& node = nodes_[n];
     if (node.gpus.size() < static_cast<size_t>(t.gpus)) continue;
-    if (!task.sharing && node.unheld_healthy < t.gpus) continue;
+    if ((task.sharing ? node.open_to_sharers : node.unheld_healthy) < t.gpus) continue;
     if (e && e->count[n] < t.gpus) continue;
     if (!policy_internal::NodeMatches(*node.view, t)) continue;
     if (!policy_internal::NodePasses(node, options_, nullptr)) continue;
-    int passing = 0;
-    if (counts != nullptr && counts->version[n] == node_version_[n]) {
-      passing = counts->passing[n];
-    } else {
-      for (size_t i = 0; i < node.gpus.size(); ++i) {
-        if ((!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
-            policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr)) {
-          ++passing;
-        }
-      }
-      if (counts != nullptr) {
-        counts->version[n] = node_version_[n];
-        counts->passing[n] = passing;
-      }
-    }
+    int passing = Passing(n, task, e, counts);
     if (passing >= t.gpus && passing - t.gpus < best_left) {
       best = &node;
       best_left = passing - t.gpus;
-      if (best_left == 0 || any) break;  // nothing fits tighter; later nodes only lose ties
+      if (best_left == 0) break;  // nothing fits tighter; later nodes only lose ties
     }
   }
   if (best == nullptr) return std::nullopt;
-  if (any) return Fit{best, {}};
   return Fit{best, ChooseGpus(*best, task)};
 }
 
@@ -290,19 +299,20 @@ std::vector<size_t> Pass::ChooseGpus(const NodeState& node, const TaskContext& t
   return chosen;
 }
 
-std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task) {
+std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task, int level,
+                              int passing) {
   const TaskRequest& t = *task.task;
   const NodeView& v = *node.view;
-  auto [level, passing] = Closeness(node, task, EligibilityOf(t));
   std::string why;
   if (level == 0) {
     policy_internal::NodePasses(node, options_, &why);
     return why;
   }
   if (level == 1) return policy_internal::NoEligibleGpuReason(v, t);
+  const size_t n = static_cast<size_t>(&node - nodes_.data());
+  const Eligibility* e = EligibilityOf(t);
+  const int eligible = e ? e->count[n] : static_cast<int>(node.gpus.size());
   if (level == 2) {
-    int eligible = 0;
-    for (const GpuState& gpu : node.gpus) eligible += policy_internal::GpuEligible(gpu, t);
     why = "node " + v.name + ": only " + Plural(static_cast<size_t>(eligible), " GPU", " GPUs");
     if (!t.gpu_model.empty()) why += " of model '" + t.gpu_model + "'";
     if (!t.gpu_ids.empty()) why += " among gpu_ids " + policy_internal::JoinInts(t.gpu_ids);
@@ -310,48 +320,99 @@ std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task) {
   }
   why = "node " + v.name + ": " + std::to_string(passing) + " of " + std::to_string(t.gpus) +
         " GPUs free (";
+  // The first failing GPUs with their reasons, then only how many more fail.
   size_t listed = 0;
-  size_t failing = 0;
-  for (const GpuState& gpu : node.gpus) {
-    if (!policy_internal::GpuEligible(gpu, t)) continue;
-    // Past the listed ones only the count matters: do not build their text.
+  for (size_t i = 0; i < node.gpus.size() && listed < kMaxListedGpuReasons; ++i) {
+    if (e && !e->gpu[n][i]) continue;
     std::string gpu_why;
-    bool list = listed < kMaxListedGpuReasons;
-    if (policy_internal::GpuPasses(gpu, task, options_, list ? &gpu_why : nullptr)) continue;
-    ++failing;
-    if (list) {
-      if (listed > 0) why += "; ";
-      why += gpu_why;
-      ++listed;
-    }
+    if (policy_internal::GpuPasses(node.gpus[i], task, options_, &gpu_why)) continue;
+    if (listed > 0) why += "; ";
+    why += gpu_why;
+    ++listed;
   }
+  const size_t failing = static_cast<size_t>(eligible - passing);
   if (failing > listed) why += "; " + std::to_string(failing - listed) + " more";
   return why + ")";
 }
 
-void Pass::FindClosest(const TaskContext& task, Failure& failure) {
-  // The closest node: highest (level, passing), first in node order on ties.
-  std::pair<int, int> best{-1, -1};
-  failure.closest = nullptr;
-  failure.considered = 0;
-  failure.version = version_;
-  const Eligibility* e = EligibilityOf(*task.task);
-  for (const NodeState& node : nodes_) {
-    if (!policy_internal::NodeMatches(*node.view, *task.task)) continue;
-    ++failure.considered;
-    std::pair<int, int> c = Closeness(node, task, e, best);
-    if (c > best) {
-      best = c;
-      failure.closest = &node;
+Closest Pass::FindClosest(const TaskContext& task, const void* signature) {
+  const TaskRequest& t = *task.task;
+  if (briefs_.empty()) {
+    briefs_.resize(nodes_.size() + 1);
+    for (size_t n = nodes_.size(); n-- > 0;) {
+      const NodeState& node = nodes_[n];
+      Brief& b = briefs_[n];
+      b.passes = policy_internal::NodePasses(node, options_, nullptr);
+      b.gpus = static_cast<int>(node.gpus.size());
+      b.unheld_healthy = node.unheld_healthy;
+      b.open_to_sharers = node.open_to_sharers;
+      b.unheld_after = std::max(briefs_[n + 1].unheld_after, node.unheld_healthy);
+      b.open_after = std::max(briefs_[n + 1].open_after, node.open_to_sharers);
     }
   }
+  Closest closest;
+  const Eligibility* e = EligibilityOf(t);
+  PassingCounts& counts = CountsFor(task, signature);
+  if (t.node.empty()) closest.considered = nodes_.size();
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const Brief& b = briefs_[n];
+    if (t.node.empty()) {
+      // No node from here on can pass more GPUs than the closest one so far.
+      if (closest.level == 3 && closest.passing >= (task.sharing ? b.open_after : b.unheld_after)) {
+        break;
+      }
+    } else if (!policy_internal::NodeMatches(*nodes_[n].view, t)) {
+      continue;
+    } else {
+      ++closest.considered;
+    }
+    int level = 0;
+    int passing = 0;
+    if (b.passes && t.gpus > 0) {
+      const int eligible = e ? e->count[n] : b.gpus;
+      level = eligible == 0 ? 1 : eligible < t.gpus ? 2 : 3;
+      // A GPU that passes for a task that does not share is healthy and held by no run (for
+      // a sharing task: by sharing runs at most), so that count bounds `passing` (and
+      // settles it when it is 0).
+      const int most = std::min(eligible, task.sharing ? b.open_to_sharers : b.unheld_healthy);
+      if (most > 0) {
+        if (std::pair{level, most} <= std::pair{closest.level, closest.passing}) continue;
+        passing = Passing(n, task, e, counts);
+      }
+    }
+    if (std::pair{level, passing} > std::pair{closest.level, closest.passing}) {
+      closest = {&nodes_[n], level, passing, closest.considered};
+    }
+  }
+  return closest;
 }
 
-bool Pass::FitsIgnoringReservation(const TaskContext& task) {
+bool Pass::HeldBack(const TaskContext& task, const void* signature) {
   if (task.reservation == nullptr || task.may_use_reserved) return false;
-  TaskContext ignoring = task;
-  ignoring.reservation = nullptr;
-  return FindFit(ignoring, /*any=*/true).has_value();
+  // The reservation only takes GPUs of its own node: elsewhere the task fails without it too.
+  const NodeState& node = nodes_[reserved_node_];
+  const TaskRequest& t = *task.task;
+  if ((task.sharing ? node.open_to_sharers : node.unheld_healthy) < t.gpus) return false;
+  auto [cached, added] =
+      held_back_.try_emplace({signature, t.gpus, t.mem_mib, t.util_pct}, 0, false);
+  if (!added && cached->second.first == node_version_[reserved_node_]) {
+    return cached->second.second;
+  }
+  bool fits = false;
+  if (policy_internal::NodeMatches(*node.view, t) &&
+      policy_internal::NodePasses(node, options_, nullptr)) {
+    TaskContext ignoring = task;
+    ignoring.reservation = nullptr;
+    const Eligibility* e = EligibilityOf(t);
+    int passing = 0;
+    for (size_t i = 0; i < node.gpus.size(); ++i) {
+      passing += (!e || e->gpu[reserved_node_][i]) && !SurelyFails(node.gpus[i], ignoring) &&
+                 policy_internal::GpuPasses(node.gpus[i], ignoring, options_, nullptr);
+    }
+    fits = passing >= t.gpus;
+  }
+  cached->second = {node_version_[reserved_node_], fits};
+  return fits;
 }
 
 std::string Pass::HeldBackReason(const Reservation& r) const {
@@ -364,13 +425,12 @@ std::string Pass::HeldBackReason(const Reservation& r) const {
   return why + ", whose start is unknown because a run on them has no time limit";
 }
 
-std::string Pass::Explain(const TaskContext& task, const Failure& failure) {
-  if (failure.held_back) return HeldBackReason(*task.reservation);
-  if (failure.closest == nullptr) return "no node to run on";
-  std::string why = ExplainNode(*failure.closest, task);
-  if (failure.considered > 1) {
+std::string Pass::Explain(const TaskContext& task, const Closest& closest) {
+  if (closest.node == nullptr) return "no node to run on";
+  std::string why = ExplainNode(*closest.node, task, closest.level, closest.passing);
+  if (closest.considered > 1) {
     why +=
-        "; " + Plural(failure.considered - 1, " more node does not fit", " more nodes do not fit");
+        "; " + Plural(closest.considered - 1, " more node does not fit", " more nodes do not fit");
   }
   return why;
 }
@@ -390,82 +450,103 @@ void Pass::Apply(const TaskContext& task, const Fit& fit, Decision& decision) {
   ++node_version_[static_cast<size_t>(fit.node - nodes_.data())];
   ++running_total_;
   ++running_per_user_[t.user];
-  ++version_;
   decision.placements.push_back(std::move(p));
 }
 
 Decision Pass::Run(std::span<const TaskRequest> queue) {
   Decision decision;
-  // Reasons are gathered in queue order and put into the map in id order at the end: each
-  // insertion then lands at the end of the tree without a search.
-  std::vector<std::pair<TaskId, std::string>> waiting;
-  waiting.reserve(queue.size());
+  // Every waiting task points at one of `texts` (identical tasks share their reason), by
+  // position in the queue.
+  constexpr size_t kPlaced = SIZE_MAX;
+  std::vector<std::string> texts;
+  std::vector<size_t> text_of(queue.size(), kPlaced);
+  auto wait_with = [&](size_t pos, std::string why) {
+    texts.push_back(std::move(why));
+    text_of[pos] = texts.size() - 1;
+  };
+  // Tasks that found no place: explained once every placement is made (see below).
+  struct Unplaced {
+    TaskContext task;
+    const std::vector<Failure>* failures;  // its class
+    bool held_back;                        // it would have fit but for the reservation
+    size_t pos;                            // in the queue
+    std::string note;  // the reservation it holds, if any
+  };
+  std::vector<Unplaced> unplaced;
   for (size_t i : OrderQueue(snapshot_, queue)) {
     const TaskRequest& t = queue[i];
     if (std::optional<std::string> never = never_fits_.Reason(t)) {
-      waiting.emplace_back(t.id, "can never run: " + *never);
+      wait_with(i, "can never run: " + *never);
       continue;
     }
     if (std::optional<std::string> cap = CapReason(t)) {
-      waiting.emplace_back(t.id, std::move(*cap));
+      wait_with(i, std::move(*cap));
       continue;
     }
     const Reservation* reservation = reservation_ ? &*reservation_ : nullptr;
     TaskContext task = policy_internal::MakeTaskContext(t, reservation, snapshot_.now);
-    std::vector<Failure>& failures = failures_[MakeClassKey(task)];
-    auto smaller = std::find_if(failures.begin(), failures.end(),
-                                [&](const Failure& f) { return f.AtMost(t); });
-    if (smaller != failures.end()) {
-      // Same class, size and pass state as an earlier task: same reason.
-      CachedReason& cached = reasons_[{&failures, t.gpus, t.mem_mib, t.util_pct}];
-      if (cached.version != version_ || cached.why.empty()) {
-        // Look for the closest node again after placements, or when the one found for the
-        // smaller task cannot hold this one.
-        if (smaller->version != version_ ||
-            (smaller->closest != nullptr &&
-             Closeness(*smaller->closest, task, EligibilityOf(t)).first < 3)) {
-          FindClosest(task, *smaller);
-        }
-        Failure f = *smaller;
-        // A task that fit but for the reservation may be too big to fit without it.
-        if (f.held_back) f.held_back = FitsIgnoringReservation(task);
-        cached = {version_, Explain(task, f)};
+    std::vector<Failure>& failures = FailuresOf(task);
+    bool smaller_failed = std::any_of(failures.begin(), failures.end(),
+                                      [&](const Failure& f) { return f.AtMost(t); });
+    if (!smaller_failed) {
+      if (std::optional<Fit> fit = FindFit(task, &failures)) {
+        Apply(task, *fit, decision);
+        continue;
       }
-      waiting.emplace_back(t.id, cached.why);
-      continue;
+      Failure failure{t.gpus, t.mem_mib, t.util_pct};
+      std::erase_if(failures, [&](const Failure& f) {
+        return failure.gpus <= f.gpus && failure.mem_mib <= f.mem_mib &&
+               failure.util_pct <= f.util_pct;
+      });
+      failures.push_back(failure);
     }
-    if (std::optional<Fit> fit = FindFit(task, /*any=*/false, &failures)) {
-      Apply(task, *fit, decision);
-      continue;
-    }
-    Failure failure{t.gpus, t.mem_mib, t.util_pct};
-    FindClosest(task, failure);
-    failure.held_back = FitsIgnoringReservation(task);
-    std::string why = Explain(task, failure);
-    std::erase_if(failures, [&](const Failure& f) {
-      return failure.gpus <= f.gpus && failure.mem_mib <= f.mem_mib &&
-             failure.util_pct <= f.util_pct;
-    });
-    failures.push_back(failure);
+    Unplaced& u = unplaced.emplace_back(
+        Unplaced{task, &failures, HeldBack(task, &failures), i, {}});
     if (!reservation_ && t.gpus > 0) {
       reservation_ = policy_internal::PlanReservation(nodes_, task, options_, snapshot_.now);
       if (reservation_) {
-        ++version_;
-        why += "; reserved " + DescribeReservation(*reservation_);
+        reserved_node_ = static_cast<size_t>(
+            std::find_if(nodes_.begin(), nodes_.end(),
+                         [&](const NodeState& n) { return n.view->id == reservation_->node; }) -
+            nodes_.begin());
+        u.note = "; reserved " + DescribeReservation(*reservation_);
         if (reservation_->start_at) {
-          why += ", expected to start by " + FormatRfc3339(*reservation_->start_at);
+          u.note += ", expected to start by " + FormatRfc3339(*reservation_->start_at);
         } else {
-          why += ", start unknown (a run on them has no time limit)";
+          u.note += ", start unknown (a run on them has no time limit)";
         }
       }
     }
-    waiting.emplace_back(t.id, std::move(why));
   }
-  std::sort(waiting.begin(), waiting.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [id, why] : waiting) {
-    decision.waiting_reasons.emplace_hint(decision.waiting_reasons.end(), id, std::move(why));
+  // Reasons describe the pass's final state, every placement included: what a waiting task
+  // meets now, and what the next pass will see. Capacity only shrinks within a pass, so a
+  // task that did not fit when its turn came does not fit at the end either. A reason
+  // depends only on the task's class, its size and whether the reservation applies to it
+  // or held it back, so each one is built once.
+  std::map<std::tuple<const void*, int, int64_t, int, bool, bool>, size_t> explained;
+  for (Unplaced& u : unplaced) {
+    const TaskRequest& t = *u.task.task;
+    auto [it, added] = explained.try_emplace(
+        {u.failures, t.gpus, t.mem_mib, t.util_pct, u.task.reservation != nullptr, u.held_back},
+        0);
+    if (added) {
+      texts.push_back(u.held_back ? HeldBackReason(*u.task.reservation)
+                                  : Explain(u.task, FindClosest(u.task, u.failures)));
+      it->second = texts.size() - 1;
+    }
+    if (u.note.empty()) {
+      text_of[u.pos] = it->second;
+    } else {
+      texts.push_back(texts[it->second] + u.note);
+      text_of[u.pos] = texts.size() - 1;
+    }
   }
+  std::vector<std::pair<TaskId, size_t>> waiting;
+  waiting.reserve(queue.size() - decision.placements.size());
+  for (size_t pos = 0; pos < queue.size(); ++pos) {
+    if (text_of[pos] != kPlaced) waiting.emplace_back(queue[pos].id, text_of[pos]);
+  }
+  decision.waiting_reasons = WaitingReasons(std::move(texts), std::move(waiting));
   decision.reservation = std::move(reservation_);
   return decision;
 }

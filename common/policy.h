@@ -84,7 +84,9 @@
 // many GPUs, too much memory, a model or node that does not exist), gets "can never run:
 // <NeverFitsReason>" as its waiting reason and holds no reservation.
 //
-// WAITING REASON. One line: the reason of the closest node (passing the node filters
+// WAITING REASON. Written once every placement of the pass is made, so it describes what
+// the task meets now (and what the next pass will see): GPUs given to tasks later in the
+// order show as "given to task N in this pass". One line: the reason of the closest node (passing the node filters
 // before not; enough eligible GPUs before too few; then the most passing GPUs; then node
 // order), at most 3 GPU reasons then "N more", followed by "; N more nodes do not fit" when
 // others were considered. A task that fits but for the reservation says so: "held back by
@@ -93,22 +95,19 @@
 // 0,1, expected to start by <RFC 3339>" (or "start unknown (...)").
 //
 // SPEED. Per-GPU values are digested once per pass; nodes with too few GPUs free of gpuq
-// runs are skipped without looking at their GPUs (non-sharing tasks). Within a pass
-// capacity only shrinks, so a task at least as big (gpus, mem_mib, util_pct) as one that
-// already failed in the same class (exclusive, sharing, node, model, gpu_ids, may use the
-// reservation) fails without a full search: its reason is built with its own numbers for
-// the closest node found for its class since the last placement (looked up again when that
-// node cannot hold it), so it may name a node other than the very closest; identical
-// tasks reuse the reason until the next placement. Placements never depend on this.
-// Never-fits is answered from a per-class capacity summary. Model and gpu_ids matches are
-// judged once per pass for each distinct pair; a node's count of passing GPUs is reused
-// for tasks with the same class and needs until the node gets a placement; looking for the
-// closest node skips nodes that cannot be closer without judging their GPUs. The cost of a
-// pass is about O(placements x GPUs + failing classes x GPUs + queue x log); bench/
-// policy_bench measures it (10 000 tasks, 100 nodes x 8 GPUs).
+// runs (for sharing tasks: free or shared) are skipped without looking at their GPUs.
+// Within a pass capacity only shrinks, so a task at least as big (gpus, mem_mib, util_pct)
+// as one that already failed in the same class (exclusive, sharing, node, model, gpu_ids,
+// may use the reservation) fails without a search. Reasons are built after the last
+// placement, once per class, size and reservation state, and shared by the tasks that have
+// them (WaitingReasons). Never-fits is answered from a per-class capacity summary. Model
+// and gpu_ids matches are judged once per pass for each distinct pair; a node's count of
+// passing GPUs is reused for tasks with the same class and needs until the node gets a
+// placement; looking for the closest node skips nodes that cannot be closer without judging
+// their GPUs. The cost of a pass is about O(placements x GPUs + distinct failing shapes x
+// nodes + queue x log); bench/policy_bench measures it (10 000 tasks, 100 nodes x 8 GPUs).
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -117,6 +116,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/snapshot.h"
+#include "common/waiting_reasons.h"
 
 namespace gpuq {
 
@@ -173,7 +173,7 @@ struct Decision {
   // both tasks share and their memory fits.
   std::vector<Placement> placements;
   // One line for every task of the queue that was not placed.
-  std::map<TaskId, std::string> waiting_reasons;
+  WaitingReasons waiting_reasons;
   std::optional<Reservation> reservation;
 };
 

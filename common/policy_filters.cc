@@ -47,14 +47,19 @@ std::string GpuPrefix(const GpuState& gpu) {
 }
 
 std::string HeldReason(const GpuState& gpu, const TaskContext& task) {
-  std::string why = GpuPrefix(gpu);
-  if (gpu.first_this_pass) {
-    why += "given to task " + std::to_string(gpu.first_task.value) + " in this pass";
-  } else {
-    why += "held by run " + std::to_string(gpu.first_run.value) + " of task " +
-           std::to_string(gpu.first_task.value);
+  if (gpu.held_text_holders != gpu.holders) {
+    std::string& text = gpu.held_text;
+    text = GpuPrefix(gpu);
+    if (gpu.first_this_pass) {
+      text += "given to task " + std::to_string(gpu.first_task.value) + " in this pass";
+    } else {
+      text += "held by run " + std::to_string(gpu.first_run.value) + " of task " +
+              std::to_string(gpu.first_task.value);
+    }
+    if (gpu.holders > 1) text += " and " + std::to_string(gpu.holders - 1) + " more";
+    gpu.held_text_holders = gpu.holders;
   }
-  if (gpu.holders > 1) why += " and " + std::to_string(gpu.holders - 1) + " more";
+  std::string why = gpu.held_text;
   if (task.sharing && !gpu.all_holders_share) {
     why += ", not shared";
   } else if (!task.sharing && task.task->share && gpu.all_holders_share) {
@@ -125,7 +130,9 @@ std::vector<NodeState> MakeNodeStates(const ClusterSnapshot& snapshot,
     for (const GpuView& gpu : view.gpus) {
       n.gpus.push_back(MakeGpuState(gpu, snapshot.now, options));
       n.gpus.back().node = view.id;
-      if (n.gpus.back().healthy && n.gpus.back().holders == 0) ++n.unheld_healthy;
+      const GpuState& g = n.gpus.back();
+      if (g.healthy && g.holders == 0) ++n.unheld_healthy;
+      if (g.healthy && (g.holders == 0 || g.all_holders_share)) ++n.open_to_sharers;
     }
     nodes.push_back(std::move(n));
   }
@@ -139,6 +146,7 @@ std::vector<NodeState> MakeNodeStates(const ClusterSnapshot& snapshot,
 void AddHolder(NodeState& node, GpuState& gpu, const TaskContext& task, UnixMs now) {
   const TaskRequest& t = *task.task;
   if (gpu.holders == 0 && gpu.healthy) --node.unheld_healthy;
+  if (gpu.healthy && gpu.all_holders_share && !task.sharing) --node.open_to_sharers;
   if (gpu.holders == 0) {
     gpu.first_run = RunId();
     gpu.first_task = t.id;
@@ -156,10 +164,6 @@ void AddHolder(NodeState& node, GpuState& gpu, const TaskContext& task, UnixMs n
   }
 }
 
-bool NodeMatches(const NodeView& node, const TaskRequest& task) {
-  return task.node.empty() || node.name == task.node;
-}
-
 bool GpuModelMatches(std::string_view model, std::string_view wanted) {
   return ContainsNoCase(model, wanted);
 }
@@ -173,7 +177,7 @@ bool GpuEligibleSlow(const GpuState& gpu, const TaskRequest& task) {
   return true;
 }
 
-bool NodePasses(const NodeState& node, const PolicyOptions& options, std::string* why) {
+bool NodePassesSlow(const NodeState& node, const PolicyOptions& options, std::string* why) {
   const NodeView& v = *node.view;
   if (!v.available) {
     if (why) {

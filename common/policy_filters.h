@@ -5,7 +5,10 @@
 // GPUs and the filters that judge one task against them, with the reasons people read.
 // Only policy*.cc and their tests use this header. Not thread-safe: one pass owns its state.
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +44,10 @@ struct GpuState {
   // Latest expected end of the holders; free_at_known is false when one has no time limit.
   bool free_at_known = true;
   UnixMs free_at = 0;
+  // The task-independent start of the "held by run 7 of task 3 and 1 more" reason, built
+  // once per holder count: the reasons of one pass name the same GPUs again and again.
+  mutable std::string held_text;
+  mutable int held_text_holders = 0;
 };
 
 struct NodeState {
@@ -50,6 +57,30 @@ struct NodeState {
   // Healthy GPUs no gpuq run holds: an upper bound on what a non-sharing task can get, so
   // busy nodes are skipped without looking at their GPUs. Kept up to date by AddHolder.
   int unheld_healthy = 0;
+  // Healthy GPUs held by no run or by sharing runs only: the same bound for sharing tasks.
+  int open_to_sharers = 0;
+};
+
+// A task's node, model and gpu_ids constraints as views, to key per-pass maps: the queue
+// outlives the pass, so lookups copy nothing.
+struct ConstraintsKey {
+  std::string_view node;
+  std::string_view gpu_model;
+  std::span<const int> gpu_ids;
+
+  static ConstraintsKey Of(const TaskRequest& t) { return {t.node, t.gpu_model, t.gpu_ids}; }
+  friend bool operator==(const ConstraintsKey& a, const ConstraintsKey& b) {
+    return a.node == b.node && a.gpu_model == b.gpu_model &&
+           std::equal(a.gpu_ids.begin(), a.gpu_ids.end(), b.gpu_ids.begin(), b.gpu_ids.end());
+  }
+  size_t Hash() const {
+    size_t h = std::hash<std::string_view>()(node) * 31 + std::hash<std::string_view>()(gpu_model);
+    for (int id : gpu_ids) h = h * 31 + static_cast<size_t>(id);
+    return h;
+  }
+};
+struct ConstraintsKeyHash {
+  size_t operator()(const ConstraintsKey& k) const { return k.Hash(); }
 };
 
 // What a pass knows about the task being judged.
@@ -73,7 +104,9 @@ std::vector<NodeState> MakeNodeStates(const ClusterSnapshot& snapshot,
 void AddHolder(NodeState& node, GpuState& gpu, const TaskContext& task, UnixMs now);
 
 // The task's node constraint, if any, names this node.
-bool NodeMatches(const NodeView& node, const TaskRequest& task);
+inline bool NodeMatches(const NodeView& node, const TaskRequest& task) {
+  return task.node.empty() || node.name == task.node;
+}
 // `wanted` is empty or a case-insensitive substring of `model`.
 bool GpuModelMatches(std::string_view model, std::string_view wanted);
 // Model and gpu_ids constraints: GPUs that fail these are not counted nor listed.
@@ -84,7 +117,15 @@ inline bool GpuEligible(const GpuState& gpu, const TaskRequest& task) {
 
 // Node filters (availability, admin flag, per-node cap). When `why` is non-null and the
 // node fails, sets it to "node n1: not schedulable" style text.
-bool NodePasses(const NodeState& node, const PolicyOptions& options, std::string* why);
+bool NodePassesSlow(const NodeState& node, const PolicyOptions& options, std::string* why);
+inline bool NodePasses(const NodeState& node, const PolicyOptions& options, std::string* why) {
+  // The scans over every node ask without `why`: answer those here, inline.
+  if (why == nullptr) {
+    return node.view->available && node.view->schedulable &&
+           (options.max_running_per_node <= 0 || node.running < options.max_running_per_node);
+  }
+  return NodePassesSlow(node, options, why);
+}
 
 // GPU rules (policy.h, FILTERS) for an eligible GPU. When `why` is non-null and the GPU
 // fails, sets it to "gpu 3: 30 GiB in use by pid 4121" style text.

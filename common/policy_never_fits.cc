@@ -74,7 +74,7 @@ namespace policy_internal {
 const NeverFitsIndex::Capacity& NeverFitsIndex::CapacityFor(const TaskRequest& task) {
   bool unconstrained = task.node.empty() && task.gpu_model.empty() && task.gpu_ids.empty();
   if (unconstrained && unconstrained_ != nullptr) return *unconstrained_;  // the usual case
-  ClassKey key{task.node, task.gpu_model, task.gpu_ids};
+  ConstraintsKey key = ConstraintsKey::Of(task);
   auto it = capacity_.find(key);
   if (it != capacity_.end()) return it->second;
   Capacity c;

@@ -4,17 +4,19 @@
 // A fast form of NeverFitsReason (policy.h) for a whole queue: per constraint class (node,
 // model, gpu_ids) the capacity is summarised once, then each task is an O(1) lookup.
 
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/policy.h"
+#include "common/policy_filters.h"
 #include "common/snapshot.h"
 
 namespace gpuq::policy_internal {
 
-// Not thread-safe (fills its cache); lives for one pass. Holds a reference to `snapshot`.
+// Not thread-safe (fills its cache); lives for one pass. Holds a reference to `snapshot` and
+// views of the tasks it was asked about: both must outlive it.
 class NeverFitsIndex {
  public:
   explicit NeverFitsIndex(const ClusterSnapshot& snapshot) : snapshot_(snapshot) {}
@@ -23,12 +25,6 @@ class NeverFitsIndex {
   std::optional<std::string> Reason(const TaskRequest& task);
 
  private:
-  struct ClassKey {
-    std::string node;
-    std::string gpu_model;
-    std::vector<int> gpu_ids;
-    auto operator<=>(const ClassKey&) const = default;
-  };
   // What the nodes of one class can hold at most.
   struct Capacity {
     bool any_node = false;  // some node matches the node constraint
@@ -41,7 +37,7 @@ class NeverFitsIndex {
   const Capacity& CapacityFor(const TaskRequest& task);
 
   const ClusterSnapshot& snapshot_;
-  std::map<ClassKey, Capacity> capacity_;
+  std::unordered_map<ConstraintsKey, Capacity, ConstraintsKeyHash> capacity_;
   const Capacity* unconstrained_ = nullptr;  // no node, model or gpu_ids: in capacity_
 };
 

@@ -2,36 +2,54 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
 
 namespace gpuq {
 
 std::vector<size_t> OrderQueue(const ClusterSnapshot& snapshot,
                                std::span<const TaskRequest> queue) {
-  // The sort keys side by side, each user looked up once: sorting compares these, not the
-  // (large) requests.
+  // Fair share turns into a small integer per user: the rank of the user's hours among all
+  // users' (NaN would break the strict weak ordering: it counts as no usage, like a user
+  // without an entry). Sorting then compares plain integers, not doubles looked up by name.
+  std::vector<double> hours_values = {0.0};
+  for (const auto& [user, hours] : snapshot.user_gpu_hours) {
+    if (!std::isnan(hours)) hours_values.push_back(hours);
+  }
+  std::sort(hours_values.begin(), hours_values.end());
+  hours_values.erase(std::unique(hours_values.begin(), hours_values.end()), hours_values.end());
+  auto rank_of = [&](double hours) {
+    return static_cast<uint32_t>(
+        std::lower_bound(hours_values.begin(), hours_values.end(), hours) - hours_values.begin());
+  };
+  const uint32_t no_usage = rank_of(0.0);
+  std::unordered_map<std::string_view, uint32_t> user_rank;
+  for (const auto& [user, hours] : snapshot.user_gpu_hours) {
+    user_rank[user] = std::isnan(hours) ? no_usage : rank_of(hours);
+  }
+
+  // The sort keys side by side: priority (higher first) and fair share packed in `first`.
   struct Key {
-    int priority;
-    double hours;
+    uint64_t first;
     UnixMs submitted_at;
-    TaskId id;
+    int64_t id;
     size_t pos;
   };
   std::vector<Key> keys;
   keys.reserve(queue.size());
   for (size_t i = 0; i < queue.size(); ++i) {
     const TaskRequest& t = queue[i];
-    double hours = 0.0;
-    auto it = snapshot.user_gpu_hours.find(t.user);
-    // NaN would break the strict weak ordering: count it as no usage.
-    if (it != snapshot.user_gpu_hours.end() && !std::isnan(it->second)) hours = it->second;
-    keys.push_back({t.priority, hours, t.submitted_at, t.id, i});
+    auto it = user_rank.find(t.user);
+    uint32_t rank = it == user_rank.end() ? no_usage : it->second;
+    // INT32_MAX - priority maps every int priority, highest first, onto 0..UINT32_MAX.
+    uint64_t priority = static_cast<uint32_t>(int64_t{INT32_MAX} - t.priority);
+    keys.push_back({priority << 32 | rank, t.submitted_at, t.id.value, i});
   }
   std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
-    if (x.priority != y.priority) return x.priority > y.priority;
-    if (x.hours != y.hours) return x.hours < y.hours;
-    if (x.submitted_at != y.submitted_at) return x.submitted_at < y.submitted_at;
-    if (x.id != y.id) return x.id < y.id;
-    return x.pos < y.pos;
+    return std::tie(x.first, x.submitted_at, x.id, x.pos) <
+           std::tie(y.first, y.submitted_at, y.id, y.pos);
   });
   std::vector<size_t> order;
   order.reserve(keys.size());

@@ -66,14 +66,15 @@ void Scheduler::RunOnce() {
   for (const Placement& placement : decision.placements) {
     sink_->Launch(placement, node_names[placement.node]);
   }
-  waiting.merge(decision.waiting_reasons);
   std::lock_guard lock(mu_);
   waiting_ = std::move(waiting);
+  decided_ = std::move(decision.waiting_reasons);
   last_snapshot_ = std::move(snapshot);
 }
 
 std::string Scheduler::WaitingReason(TaskId task) const {
   std::lock_guard lock(mu_);
+  if (const std::string* why = decided_.Find(task)) return *why;
   auto it = waiting_.find(task);
   return it == waiting_.end() ? "" : it->second;
 }

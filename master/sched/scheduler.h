@@ -13,6 +13,7 @@
 #include "common/policy.h"
 #include "common/snapshot.h"
 #include "common/status.h"
+#include "common/waiting_reasons.h"
 
 namespace gpuq {
 
@@ -73,7 +74,9 @@ class Scheduler {
   std::condition_variable wake_;
   bool woken_ = false;
   bool stop_ = false;
+  // Tasks the source held back (unmet dependency, no credential), and the policy's reasons.
   std::map<TaskId, std::string> waiting_;
+  WaitingReasons decided_;
   ClusterSnapshot last_snapshot_;
   std::thread thread_;
 };

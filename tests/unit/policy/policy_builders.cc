@@ -216,15 +216,15 @@ std::string Outcome(const ClusterSnapshot& snapshot, const Decision& d, int64_t 
     }
     return out + "]";
   }
-  auto it = d.waiting_reasons.find(TaskId(task));
-  if (it == d.waiting_reasons.end()) return "(neither placed nor waiting)";
-  return "waiting: " + it->second;
+  const std::string* why = d.waiting_reasons.Find(TaskId(task));
+  if (why == nullptr) return "(neither placed nor waiting)";
+  return "waiting: " + *why;
 }
 
 std::string Describe(const ClusterSnapshot& snapshot, const Decision& d) {
   std::set<int64_t> ids;
   for (const Placement& p : d.placements) ids.insert(p.task.value);
-  for (const auto& [id, why] : d.waiting_reasons) ids.insert(id.value);
+  for (const auto& [id, why] : d.waiting_reasons.ToMap()) ids.insert(id.value);
   std::string out;
   for (int64_t id : ids) out += std::to_string(id) + ": " + Outcome(snapshot, d, id) + "\n";
   if (d.reservation) {

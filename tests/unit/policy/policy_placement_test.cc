@@ -250,30 +250,35 @@ TEST(PlacementTest, CapsCountRunsAlreadyRunning) {
 
 TEST(PlacementTest, TasksOfOneClassKeepTheirOwnNumbers) {
   // Task 1 fails; tasks 2 and 3 are bigger (so fail without a search) but their reasons
-  // still carry their own needs.
-  ClusterSnapshot snapshot = MakeCluster().Node(MakeNode("n1").Gpus(1).MemUsed(0, {70 * kGiB}));
+  // still carry their own needs. Task 4 is small enough for GPU 1 (10 GiB free).
+  ClusterSnapshot snapshot = MakeCluster().Node(
+      MakeNode("n1").Gpus(2).MemUsed(0, {76 * kGiB}).MemUsed(1, {70 * kGiB}));
   Decision d = Sched(snapshot, {MakeTask(1).Mem(20 * kGiB), MakeTask(2).Mem(30 * kGiB),
-                                MakeTask(3).Mem(30 * kGiB), MakeTask(4).Mem(5 * kGiB)});
+                                MakeTask(3).Mem(30 * kGiB), MakeTask(4).Mem(3 * kGiB)});
   EXPECT_EQ(Describe(snapshot, d),
-            "1: waiting: node n1: 0 of 1 GPUs free (gpu 0: 10 GiB free, needs 20 GiB)\n"
-            "2: waiting: node n1: 0 of 1 GPUs free (gpu 0: 10 GiB free, needs 30 GiB)\n"
-            "3: waiting: node n1: 0 of 1 GPUs free (gpu 0: 10 GiB free, needs 30 GiB)\n"
-            "4: n1[0]\n");
+            "1: waiting: node n1: 0 of 1 GPUs free (gpu 0: 4 GiB free, needs 20 GiB; gpu 1: "
+            "given to task 4 in this pass)\n"
+            "2: waiting: node n1: 0 of 1 GPUs free (gpu 0: 4 GiB free, needs 30 GiB; gpu 1: "
+            "given to task 4 in this pass)\n"
+            "3: waiting: node n1: 0 of 1 GPUs free (gpu 0: 4 GiB free, needs 30 GiB; gpu 1: "
+            "given to task 4 in this pass)\n"
+            "4: n1[1]\n");
 }
 
-TEST(PlacementTest, ReasonsFollowPlacementsMadeBetweenTasks) {
+TEST(PlacementTest, ReasonsDescribeTheStateAfterThePass) {
+  // Tasks 1 and 2 fail before task 3 takes GPU 1: their reasons, like task 4's, say what
+  // they meet now that the pass is over (and what the next pass will see).
   ClusterSnapshot snapshot = MakeCluster().Node(MakeNode("n1").Gpus(2).MemUsed(0, {70 * kGiB}));
   TaskRequest two = MakeTask(0).Gpus(2).Mem(20 * kGiB);
   std::vector<TaskRequest> queue = {two, two, MakeTask(3).Exclusive(), two};
   queue[0].id = TaskId(1);
   queue[1].id = TaskId(2);
   queue[3].id = TaskId(4);
+  std::string after =
+      "waiting: node n1: 0 of 2 GPUs free (gpu 0: 10 GiB free, needs 20 GiB; gpu 1: given to "
+      "task 3 in this pass)\n";
   EXPECT_EQ(Describe(snapshot, Sched(snapshot, queue)),
-            "1: waiting: node n1: 1 of 2 GPUs free (gpu 0: 10 GiB free, needs 20 GiB)\n"
-            "2: waiting: node n1: 1 of 2 GPUs free (gpu 0: 10 GiB free, needs 20 GiB)\n"
-            "3: n1[1]\n"
-            "4: waiting: node n1: 0 of 2 GPUs free (gpu 0: 10 GiB free, needs 20 GiB; gpu 1: "
-            "given to task 3 in this pass)\n");
+            "1: " + after + "2: " + after + "3: n1[1]\n4: " + after);
 }
 
 TEST(PlacementTest, ReasonNamesTheNodeClosestAfterPlacements) {
@@ -286,13 +291,13 @@ TEST(PlacementTest, ReasonNamesTheNodeClosestAfterPlacements) {
   queue[2].id = TaskId(3);
   PolicyOptions no_reservation;
   no_reservation.reserve_when_start_unknown = false;
-  // Task 2 takes n1's last GPU: n2 is now the closest for task 3.
+  // When task 1's turn came, n1 was closest (1 of 2 free, first in order); task 2 then took
+  // n1's last GPU, so n2 is the closest for both.
+  std::string closest =
+      "waiting: node n2: 1 of 2 GPUs free (gpu 0: held by run 7 of task 7); 1 more node does "
+      "not fit\n";
   EXPECT_EQ(Describe(snapshot, Sched(snapshot, queue, no_reservation)),
-            "1: waiting: node n1: 1 of 2 GPUs free (gpu 0: 10 GiB free, needs 20 GiB); 1 more "
-            "node does not fit\n"
-            "2: n1[1]\n"
-            "3: waiting: node n2: 1 of 2 GPUs free (gpu 0: held by run 7 of task 7); 1 more node "
-            "does not fit\n");
+            "1: " + closest + "2: n1[1]\n3: " + closest);
 }
 
 TEST(PlacementTest, ShareWithoutMemoryFailingDoesNotBlockASharingTask) {
@@ -303,8 +308,8 @@ TEST(PlacementTest, ShareWithoutMemoryFailingDoesNotBlockASharingTask) {
   Decision d =
       Sched(snapshot, {MakeTask(1).Share(), MakeTask(2).Share().Mem(10 * kGiB)}, no_reservation);
   EXPECT_EQ(StripReservationNotes(Outcome(snapshot, d, 1)),
-            "waiting: node n1: 0 of 1 GPUs free (gpu 0: held by run 7 of task 3; a task without "
-            "a memory need cannot share)");
+            "waiting: node n1: 0 of 1 GPUs free (gpu 0: held by run 7 of task 3 and 1 more; a "
+            "task without a memory need cannot share)");
   EXPECT_EQ(Outcome(snapshot, d, 2), "n1[0]");
 }
 

@@ -127,9 +127,10 @@ TEST(ReservationTest, ForeignUseIsNotPredictableSoTheNextTaskReserves) {
   EXPECT_EQ(d.reservation->task, TaskId(2));
   EXPECT_EQ(d.reservation->gpu_indices, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(d.reservation->start_at, kNow + kHourMs);
+  // Task 1's reason describes the pass's end, when task 3 holds GPU 0 too.
   EXPECT_EQ(Outcome(snapshot, d, 1),
-            "waiting: node n1: 2 of 4 GPUs free (gpu 0: 10 GiB in use by pid 4121; gpu 1: held "
-            "by run 7 of task 3)");
+            "waiting: node n1: 2 of 4 GPUs free (gpu 0: given to task 3 in this pass; gpu 1: "
+            "held by run 7 of task 3)");
   EXPECT_EQ(Outcome(snapshot, d, 3), "n1[0]");  // beside the foreign process, not reserved
 }
 
