@@ -108,18 +108,20 @@ class Pass {
   };
   // nullptr when the task has neither constraint (every GPU is eligible).
   const Eligibility* EligibilityOf(const TaskRequest& task);
-  // Passing GPUs per node for tasks of one signature (class, mem_mib, util_pct, whether the
-  // reservation is judged: all that GpuPasses reads of a task), with the node's version when
-  // counted. A node's GPUs change only when it gets a placement (node_version_).
-  struct PassingCounts {
-    std::vector<uint64_t> version;  // 0 = not counted
-    std::vector<int> passing;
+  // GpuMemRoom of the eligible GPUs of every node for tasks of one signature (class,
+  // util_pct, whether the reservation is judged: all that the GPU rules read of a task but
+  // its memory need), taken at the node's version; a node's GPUs change only when it gets a
+  // placement (node_version_). Tasks of one signature that differ in memory need (the
+  // usual case) share them: a GPU passes when its room is at least the need.
+  struct Rooms {
+    std::vector<uint64_t> version;  // per node, 0 = not taken
+    std::vector<int64_t> room;      // per node: stride_ entries, descending, kNoRoom after
   };
   // `signature` names the task's class (the address of its failures_ entry).
-  PassingCounts& CountsFor(const TaskContext& task, const void* signature);
-  // GPUs of nodes_[n] that pass for the task (eligible, GPU rules), counted once per
-  // signature until the node gets a placement. `e` is EligibilityOf(*task.task).
-  int Passing(size_t n, const TaskContext& task, const Eligibility* e, PassingCounts& counts);
+  Rooms& RoomsFor(const TaskContext& task, const void* signature);
+  // GPUs of nodes_[n] that pass for the task (eligible, GPU rules). `e` is
+  // EligibilityOf(*task.task).
+  int Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms);
   std::optional<std::string> CapReason(const TaskRequest& task) const;
   // The best fit.
   std::optional<Fit> FindFit(const TaskContext& task, const void* signature);
@@ -153,7 +155,9 @@ class Pass {
   std::unordered_map<policy_internal::ConstraintsKey, Eligibility,
                      policy_internal::ConstraintsKeyHash>
       eligibility_;
-  std::map<std::tuple<const void*, int64_t, int, bool>, PassingCounts> passing_;
+  std::map<std::tuple<const void*, int, bool>, Rooms> rooms_;
+  size_t stride_ = 0;  // the most GPUs of a node
+  policy_internal::ModelMatcher model_matcher_;
   std::vector<uint64_t> node_version_ = std::vector<uint64_t>(nodes_.size(), 1);
   // What FindClosest reads of each node, side by side, taken when explaining starts: node
   // states no longer change then. `*_after` bound the passing GPUs of nodes_[n..].
@@ -189,7 +193,10 @@ const Pass::Eligibility* Pass::EligibilityOf(const TaskRequest& t) {
       std::vector<char>& flags = e.gpu.emplace_back(node.gpus.size(), 0);
       int count = 0;
       for (size_t i = 0; i < node.gpus.size(); ++i) {
-        flags[i] = policy_internal::GpuEligible(node.gpus[i], t);
+        const GpuState& gpu = node.gpus[i];
+        flags[i] = model_matcher_.Matches(gpu.view->model, t.gpu_model) &&
+                   (t.gpu_ids.empty() ||
+                    std::find(t.gpu_ids.begin(), t.gpu_ids.end(), gpu.index) != t.gpu_ids.end());
         count += flags[i];
       }
       e.count.push_back(count);
@@ -198,27 +205,32 @@ const Pass::Eligibility* Pass::EligibilityOf(const TaskRequest& t) {
   return &e;
 }
 
-Pass::PassingCounts& Pass::CountsFor(const TaskContext& task, const void* signature) {
-  const TaskRequest& t = *task.task;
-  PassingCounts& counts = passing_[{signature, t.mem_mib, t.util_pct, task.reservation != nullptr}];
-  if (counts.version.empty()) {
-    counts.version.assign(nodes_.size(), 0);
-    counts.passing.assign(nodes_.size(), 0);
+Pass::Rooms& Pass::RoomsFor(const TaskContext& task, const void* signature) {
+  Rooms& rooms = rooms_[{signature, task.task->util_pct, task.reservation != nullptr}];
+  if (rooms.version.empty()) {
+    if (stride_ == 0) {
+      for (const NodeState& node : nodes_) stride_ = std::max(stride_, node.gpus.size());
+    }
+    rooms.version.assign(nodes_.size(), 0);
+    rooms.room.assign(nodes_.size() * stride_, policy_internal::kNoRoom);
   }
-  return counts;
+  return rooms;
 }
 
-int Pass::Passing(size_t n, const TaskContext& task, const Eligibility* e,
-                  PassingCounts& counts) {
-  if (counts.version[n] == node_version_[n]) return counts.passing[n];
-  const NodeState& node = nodes_[n];
-  int passing = 0;
-  for (size_t i = 0; i < node.gpus.size(); ++i) {
-    passing += (!e || e->gpu[n][i]) && !SurelyFails(node.gpus[i], task) &&
-               policy_internal::GpuPasses(node.gpus[i], task, options_, nullptr);
+int Pass::Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms) {
+  int64_t* room = &rooms.room[n * stride_];
+  if (rooms.version[n] != node_version_[n]) {
+    const NodeState& node = nodes_[n];
+    for (size_t i = 0; i < node.gpus.size(); ++i) {
+      room[i] = (e && !e->gpu[n][i]) || SurelyFails(node.gpus[i], task)
+                    ? policy_internal::kNoRoom
+                    : policy_internal::GpuMemRoom(node.gpus[i], task, options_);
+    }
+    std::sort(room, room + node.gpus.size(), std::greater<>());
+    rooms.version[n] = node_version_[n];
   }
-  counts.version[n] = node_version_[n];
-  counts.passing[n] = passing;
+  int passing = 0;
+  while (passing < static_cast<int>(stride_) && room[passing] >= task.task->mem_mib) ++passing;
   return passing;
 }
 
@@ -251,7 +263,7 @@ std::optional<Pass::Fit> Pass::FindFit(const TaskContext& task, const void* sign
   }
   int best_left = INT_MAX;
   const Eligibility* e = EligibilityOf(t);
-  PassingCounts& counts = CountsFor(task, signature);
+  Rooms& counts = RoomsFor(task, signature);
   for (size_t n = 0; n < nodes_.size(); ++n) {
     NodeState& node = nodes_[n];
     if (node.gpus.size() < static_cast<size_t>(t.gpus)) continue;
@@ -318,21 +330,23 @@ std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task, in
     if (!t.gpu_ids.empty()) why += " among gpu_ids " + policy_internal::JoinInts(t.gpu_ids);
     return why;
   }
-  why = "node " + v.name + ": " + std::to_string(passing) + " of " + std::to_string(t.gpus) +
-        " GPUs free (";
+  why.reserve(256);  // the usual reason, without growing
+  why.append("node ").append(v.name).append(": ").append(std::to_string(passing));
+  why.append(" of ").append(std::to_string(t.gpus)).append(" GPUs free (");
   // The first failing GPUs with their reasons, then only how many more fail.
   size_t listed = 0;
+  std::string gpu_why;
   for (size_t i = 0; i < node.gpus.size() && listed < kMaxListedGpuReasons; ++i) {
     if (e && !e->gpu[n][i]) continue;
-    std::string gpu_why;
     if (policy_internal::GpuPasses(node.gpus[i], task, options_, &gpu_why)) continue;
     if (listed > 0) why += "; ";
     why += gpu_why;
     ++listed;
   }
   const size_t failing = static_cast<size_t>(eligible - passing);
-  if (failing > listed) why += "; " + std::to_string(failing - listed) + " more";
-  return why + ")";
+  if (failing > listed) why.append("; ").append(std::to_string(failing - listed)).append(" more");
+  why += ')';
+  return why;
 }
 
 Closest Pass::FindClosest(const TaskContext& task, const void* signature) {
@@ -352,7 +366,7 @@ Closest Pass::FindClosest(const TaskContext& task, const void* signature) {
   }
   Closest closest;
   const Eligibility* e = EligibilityOf(t);
-  PassingCounts& counts = CountsFor(task, signature);
+  Rooms& counts = RoomsFor(task, signature);
   if (t.node.empty()) closest.considered = nodes_.size();
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Brief& b = briefs_[n];
@@ -429,8 +443,8 @@ std::string Pass::Explain(const TaskContext& task, const Closest& closest) {
   if (closest.node == nullptr) return "no node to run on";
   std::string why = ExplainNode(*closest.node, task, closest.level, closest.passing);
   if (closest.considered > 1) {
-    why +=
-        "; " + Plural(closest.considered - 1, " more node does not fit", " more nodes do not fit");
+    why.append("; ").append(
+        Plural(closest.considered - 1, " more node does not fit", " more nodes do not fit"));
   }
   return why;
 }

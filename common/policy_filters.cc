@@ -168,6 +168,17 @@ bool GpuModelMatches(std::string_view model, std::string_view wanted) {
   return ContainsNoCase(model, wanted);
 }
 
+bool ModelMatcher::Matches(std::string_view model, std::string_view wanted) {
+  if (wanted.empty()) return true;
+  for (const Answer& a : answers_) {
+    if (a.model == model && a.wanted == wanted) return a.matches;
+  }
+  bool matches = GpuModelMatches(model, wanted);
+  constexpr size_t kMostRemembered = 64;  // beyond that a search costs more than matching
+  if (answers_.size() < kMostRemembered) answers_.push_back({model, wanted, matches});
+  return matches;
+}
+
 bool GpuEligibleSlow(const GpuState& gpu, const TaskRequest& task) {
   if (!GpuModelMatches(gpu.view->model, task.gpu_model)) return false;
   if (!task.gpu_ids.empty() &&
@@ -235,9 +246,34 @@ std::string PidList(const GpuView& gpu) {
 
 }  // namespace
 
+int64_t GpuMemRoom(const GpuState& gpu, const TaskContext& task, const PolicyOptions& options) {
+  const TaskRequest& t = *task.task;
+  if (!GpuHealthy(gpu, task, nullptr)) return kNoRoom;
+  // The rules in GpuPasses's order; only the two memory rules depend on the need.
+  int64_t room = gpu.total_mib - gpu.max_used_mib - gpu.promised_mib;  // free memory
+  if (gpu.holders > 0) {
+    if (!task.sharing || !gpu.all_holders_share) return kNoRoom;
+    room = std::min(room, gpu.total_mib - gpu.foreign_used_mib - gpu.declared_mib);
+  }
+  if (t.exclusive &&
+      (gpu.has_foreign_process || gpu.max_used_mib > options.exclusive_max_mem_used_mib)) {
+    return kNoRoom;
+  }
+  if (t.util_pct > 0 && 100 - gpu.max_util_pct < t.util_pct) return kNoRoom;
+  const Reservation* r = task.reservation;
+  if (r != nullptr && !task.may_use_reserved && r->node == gpu.node &&
+      std::find(r->gpu_indices.begin(), r->gpu_indices.end(), gpu.index) != r->gpu_indices.end()) {
+    return kNoRoom;
+  }
+  return room;
+}
+
 bool GpuPasses(const GpuState& gpu, const TaskContext& task, const PolicyOptions& options,
                std::string* why) {
   const TaskRequest& t = *task.task;
+  // Every decision asks without `why`: one implementation of the rules decides.
+  if (why == nullptr) return GpuMemRoom(gpu, task, options) >= t.mem_mib;
+  // The same rules again, each with the reason people read.
   if (!GpuHealthy(gpu, task, why)) return false;
   if (gpu.holders > 0) {
     if (!task.sharing || !gpu.all_holders_share) {

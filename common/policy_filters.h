@@ -109,6 +109,22 @@ inline bool NodeMatches(const NodeView& node, const TaskRequest& task) {
 }
 // `wanted` is empty or a case-insensitive substring of `model`.
 bool GpuModelMatches(std::string_view model, std::string_view wanted);
+// GpuModelMatches with its answers remembered: a cluster has few distinct models and a queue
+// few distinct wanted ones, while a pass asks about every GPU. Lives for one pass; the
+// strings it is asked about must outlive it.
+class ModelMatcher {
+ public:
+  bool Matches(std::string_view model, std::string_view wanted);
+
+ private:
+  struct Answer {
+    std::string_view model;
+    std::string_view wanted;
+    bool matches;
+  };
+  std::vector<Answer> answers_;
+};
+
 // Model and gpu_ids constraints: GPUs that fail these are not counted nor listed.
 bool GpuEligibleSlow(const GpuState& gpu, const TaskRequest& task);
 inline bool GpuEligible(const GpuState& gpu, const TaskRequest& task) {
@@ -126,6 +142,13 @@ inline bool NodePasses(const NodeState& node, const PolicyOptions& options, std:
   }
   return NodePassesSlow(node, options, why);
 }
+
+// The most memory (MiB) a task of this class (everything but its mem_mib) could need and
+// still pass the GPU rules on `gpu`: GpuPasses(gpu, task) is GpuMemRoom(...) >= mem_mib.
+// kNoRoom when a rule that does not depend on the need fails. May be negative (more in use
+// than the total): then even a task that needs no memory fails.
+inline constexpr int64_t kNoRoom = INT64_MIN;
+int64_t GpuMemRoom(const GpuState& gpu, const TaskContext& task, const PolicyOptions& options);
 
 // GPU rules (policy.h, FILTERS) for an eligible GPU. When `why` is non-null and the GPU
 // fails, sets it to "gpu 3: 30 GiB in use by pid 4121" style text.

@@ -84,7 +84,7 @@ const NeverFitsIndex::Capacity& NeverFitsIndex::CapacityFor(const TaskRequest& t
     if (node.gpus.empty() && !node.available) c.unknown = true;
     std::vector<int64_t> totals;
     for (const GpuView& gpu : node.gpus) {
-      if (!ModelMatches(gpu, task) || !InGpuIds(gpu, task)) continue;
+      if (!model_matcher_.Matches(gpu.model, task.gpu_model) || !InGpuIds(gpu, task)) continue;
       totals.push_back(gpu.mem_total_mib.value_or(std::numeric_limits<int64_t>::max()));
     }
     std::sort(totals.begin(), totals.end(), std::greater<>());

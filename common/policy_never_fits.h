@@ -38,6 +38,7 @@ class NeverFitsIndex {
 
   const ClusterSnapshot& snapshot_;
   std::unordered_map<ConstraintsKey, Capacity, ConstraintsKeyHash> capacity_;
+  ModelMatcher model_matcher_;
   const Capacity* unconstrained_ = nullptr;  // no node, model or gpu_ids: in capacity_
 };
 

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 namespace gpuq {
 
@@ -47,12 +49,26 @@ std::vector<size_t> OrderQueue(const ClusterSnapshot& snapshot,
     uint64_t priority = static_cast<uint32_t>(int64_t{INT32_MAX} - t.priority);
     keys.push_back({priority << 32 | rank, t.submitted_at, t.id.value, i});
   }
+  std::vector<size_t> order;
+  order.reserve(keys.size());
+  auto later = [](const Key& x, const Key& y) {
+    return std::tie(x.submitted_at, x.id) < std::tie(y.submitted_at, y.id);
+  };
+  if (std::is_sorted(keys.begin(), keys.end(), later)) {
+    // The queue usually comes in submission order: then grouping by `first`, keeping that
+    // order within each group (a counting sort over the few distinct values), is the order.
+    std::map<uint64_t, size_t> start;
+    for (const Key& k : keys) ++start[k.first];
+    size_t at = 0;
+    for (auto& [first, count] : start) at += std::exchange(count, at);
+    order.resize(keys.size());
+    for (const Key& k : keys) order[start[k.first]++] = k.pos;
+    return order;
+  }
   std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
     return std::tie(x.first, x.submitted_at, x.id, x.pos) <
            std::tie(y.first, y.submitted_at, y.id, y.pos);
   });
-  std::vector<size_t> order;
-  order.reserve(keys.size());
   for (const Key& k : keys) order.push_back(k.pos);
   return order;
 }
