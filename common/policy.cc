@@ -119,17 +119,29 @@ class Pass {
   };
   // `signature` names the task's class (the address of its failures_ entry).
   Rooms& RoomsFor(const TaskContext& task, const void* signature);
-  // GPUs of nodes_[n] that pass for the task (eligible, GPU rules). `e` is
+  // The rooms of nodes_[n] (stride_ entries, descending) for the task's signature. `e` is
   // EligibilityOf(*task.task).
-  int Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms);
+  const int64_t* RoomsOf(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms);
+  // GPUs of nodes_[n] that pass for the task (eligible, GPU rules).
+  int Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms) {
+    return PassingFor(RoomsOf(n, task, e, rooms), task.task->mem_mib);
+  }
+  int PassingFor(const int64_t* room, int64_t need) const {
+    int passing = 0;
+    while (passing < static_cast<int>(stride_) && room[passing] >= need) ++passing;
+    return passing;
+  }
   std::optional<std::string> CapReason(const TaskRequest& task) const;
   // The best fit.
   std::optional<Fit> FindFit(const TaskContext& task, const void* signature);
   std::vector<size_t> ChooseGpus(const NodeState& node, const TaskContext& task);
   // The node closest to fitting: highest (level, passing GPUs), first in node order on
   // ties. Levels: 0 fails a node filter, 1 no eligible GPU, 2 too few eligible GPUs, 3
-  // enough eligible GPUs. Only once every placement is made (see Brief).
-  Closest FindClosest(const TaskContext& task, const void* signature);
+  // enough eligible GPUs. Only once every placement is made (see Brief). One scan answers
+  // for tasks of the signature and size of `task` that need each of `needs` (MiB,
+  // ascending) of memory.
+  std::vector<Closest> FindClosest(const TaskContext& task, const void* signature,
+                                   const std::vector<int64_t>& needs);
   // The task is blocked by the reservation only: it would fit without it. `signature` as
   // for FindFit.
   bool HeldBack(const TaskContext& task, const void* signature);
@@ -217,7 +229,8 @@ Pass::Rooms& Pass::RoomsFor(const TaskContext& task, const void* signature) {
   return rooms;
 }
 
-int Pass::Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms& rooms) {
+const int64_t* Pass::RoomsOf(size_t n, const TaskContext& task, const Eligibility* e,
+                            Rooms& rooms) {
   int64_t* room = &rooms.room[n * stride_];
   if (rooms.version[n] != node_version_[n]) {
     const NodeState& node = nodes_[n];
@@ -229,9 +242,7 @@ int Pass::Passing(size_t n, const TaskContext& task, const Eligibility* e, Rooms
     std::sort(room, room + node.gpus.size(), std::greater<>());
     rooms.version[n] = node_version_[n];
   }
-  int passing = 0;
-  while (passing < static_cast<int>(stride_) && room[passing] >= task.task->mem_mib) ++passing;
-  return passing;
+  return room;
 }
 
 std::optional<std::string> Pass::CapReason(const TaskRequest& task) const {
@@ -349,7 +360,8 @@ std::string Pass::ExplainNode(const NodeState& node, const TaskContext& task, in
   return why;
 }
 
-Closest Pass::FindClosest(const TaskContext& task, const void* signature) {
+std::vector<Closest> Pass::FindClosest(const TaskContext& task, const void* signature,
+                                       const std::vector<int64_t>& needs) {
   const TaskRequest& t = *task.task;
   if (briefs_.empty()) {
     briefs_.resize(nodes_.size() + 1);
@@ -364,40 +376,49 @@ Closest Pass::FindClosest(const TaskContext& task, const void* signature) {
       b.open_after = std::max(briefs_[n + 1].open_after, node.open_to_sharers);
     }
   }
-  Closest closest;
+  std::vector<Closest> closest(needs.size());
   const Eligibility* e = EligibilityOf(t);
-  Rooms& counts = RoomsFor(task, signature);
-  if (t.node.empty()) closest.considered = nodes_.size();
+  Rooms& rooms = RoomsFor(task, signature);
+  size_t considered = t.node.empty() ? nodes_.size() : 0;
+  int least_passing = -1;  // over `closest`; -1 while one is not at level 3
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Brief& b = briefs_[n];
     if (t.node.empty()) {
-      // No node from here on can pass more GPUs than the closest one so far.
-      if (closest.level == 3 && closest.passing >= (task.sharing ? b.open_after : b.unheld_after)) {
-        break;
-      }
+      // No node from here on can pass more GPUs than the closest ones so far.
+      if (least_passing >= (task.sharing ? b.open_after : b.unheld_after)) break;
     } else if (!policy_internal::NodeMatches(*nodes_[n].view, t)) {
       continue;
     } else {
-      ++closest.considered;
+      ++considered;
     }
     int level = 0;
-    int passing = 0;
+    int most = 0;
     if (b.passes && t.gpus > 0) {
       const int eligible = e ? e->count[n] : b.gpus;
       level = eligible == 0 ? 1 : eligible < t.gpus ? 2 : 3;
       // A GPU that passes for a task that does not share is healthy and held by no run (for
       // a sharing task: by sharing runs at most), so that count bounds `passing` (and
       // settles it when it is 0).
-      const int most = std::min(eligible, task.sharing ? b.open_to_sharers : b.unheld_healthy);
-      if (most > 0) {
-        if (std::pair{level, most} <= std::pair{closest.level, closest.passing}) continue;
-        passing = Passing(n, task, e, counts);
-      }
+      most = std::min(eligible, task.sharing ? b.open_to_sharers : b.unheld_healthy);
     }
-    if (std::pair{level, passing} > std::pair{closest.level, closest.passing}) {
-      closest = {&nodes_[n], level, passing, closest.considered};
+    const int64_t* room = nullptr;
+    least_passing = INT_MAX;
+    for (size_t k = 0; k < needs.size(); ++k) {
+      Closest& c = closest[k];
+      if (std::pair{level, most} > std::pair{c.level, c.passing}) {
+        int passing = 0;
+        if (most > 0) {
+          if (room == nullptr) room = RoomsOf(n, task, e, rooms);
+          passing = PassingFor(room, needs[k]);
+        }
+        if (std::pair{level, passing} > std::pair{c.level, c.passing}) {
+          c = {&nodes_[n], level, passing, 0};
+        }
+      }
+      least_passing = std::min(least_passing, c.level == 3 ? c.passing : -1);
     }
   }
+  for (Closest& c : closest) c.considered = considered;
   return closest;
 }
 
@@ -537,15 +558,51 @@ Decision Pass::Run(std::span<const TaskRequest> queue) {
   // task that did not fit when its turn came does not fit at the end either. A reason
   // depends only on the task's class, its size and whether the reservation applies to it
   // or held it back, so each one is built once.
-  std::map<std::tuple<const void*, int, int64_t, int, bool, bool>, size_t> explained;
+  // The closest nodes are found in one scan for every task of a class, size, utilisation
+  // need and reservation state, whatever memory each needs (`needs`, then `closest`).
+  using Group = std::tuple<const void*, int, int, bool>;
+  auto group_of = [](const Unplaced& u) {
+    const TaskRequest& t = *u.task.task;
+    return Group{u.failures, t.gpus, t.util_pct, u.task.reservation != nullptr};
+  };
+  struct GroupHash {
+    size_t operator()(const Group& g) const {
+      auto [failures, gpus, util, reserved] = g;
+      return std::hash<const void*>()(failures) ^ (static_cast<size_t>(gpus) << 20) ^
+             (static_cast<size_t>(util) << 8) ^ (reserved ? 1 : 0);
+    }
+  };
+  std::unordered_map<Group, std::vector<int64_t>, GroupHash> needs;
+  for (const Unplaced& u : unplaced) {
+    if (!u.held_back) needs[group_of(u)].push_back(u.task.task->mem_mib);
+  }
+  for (auto& [group, of] : needs) {
+    std::sort(of.begin(), of.end());
+    of.erase(std::unique(of.begin(), of.end()), of.end());
+  }
+  std::unordered_map<Group, std::vector<Closest>, GroupHash> closest;
+  using Shape = std::tuple<Group, int64_t, bool>;  // and memory need, held back
+  struct ShapeHash {
+    size_t operator()(const Shape& s) const {
+      return GroupHash()(std::get<0>(s)) * 31 + std::hash<int64_t>()(std::get<1>(s)) * 2 +
+             (std::get<2>(s) ? 1 : 0);
+    }
+  };
+  std::unordered_map<Shape, size_t, ShapeHash> explained;
   for (Unplaced& u : unplaced) {
     const TaskRequest& t = *u.task.task;
-    auto [it, added] = explained.try_emplace(
-        {u.failures, t.gpus, t.mem_mib, t.util_pct, u.task.reservation != nullptr, u.held_back},
-        0);
+    Group group = group_of(u);
+    auto [it, added] = explained.try_emplace({group, t.mem_mib, u.held_back}, 0);
     if (added) {
-      texts.push_back(u.held_back ? HeldBackReason(*u.task.reservation)
-                                  : Explain(u.task, FindClosest(u.task, u.failures)));
+      if (u.held_back) {
+        texts.push_back(HeldBackReason(*u.task.reservation));
+      } else {
+        const std::vector<int64_t>& of = needs[group];
+        auto [found, first] = closest.try_emplace(group);
+        if (first) found->second = FindClosest(u.task, u.failures, of);
+        auto k = std::lower_bound(of.begin(), of.end(), t.mem_mib) - of.begin();
+        texts.push_back(Explain(u.task, found->second[static_cast<size_t>(k)]));
+      }
       it->second = texts.size() - 1;
     }
     if (u.note.empty()) {
