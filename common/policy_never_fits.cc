@@ -71,7 +71,7 @@ std::optional<std::string> NeverFitsReason(const ClusterSnapshot& snapshot,
 
 namespace policy_internal {
 
-const NeverFitsIndex::Capacity& NeverFitsIndex::CapacityFor(const TaskRequest& task) {
+NeverFitsIndex::Capacity& NeverFitsIndex::CapacityFor(const TaskRequest& task) {
   bool unconstrained = task.node.empty() && task.gpu_model.empty() && task.gpu_ids.empty();
   if (unconstrained && unconstrained_ != nullptr) return *unconstrained_;  // the usual case
   ConstraintsKey key = ConstraintsKey::Of(task);
@@ -93,22 +93,24 @@ const NeverFitsIndex::Capacity& NeverFitsIndex::CapacityFor(const TaskRequest& t
       c.largest_kth[k] = std::max(c.largest_kth[k], totals[k]);
     }
   }
-  const Capacity& added = capacity_.emplace(std::move(key), std::move(c)).first->second;
+  Capacity& added = capacity_.emplace(std::move(key), std::move(c)).first->second;
   if (unconstrained) unconstrained_ = &added;
   return added;
 }
 
 std::optional<std::string> NeverFitsIndex::Reason(const TaskRequest& task) {
   bool valid = task.gpus >= 0 && task.mem_mib >= 0 && task.util_pct >= 0 && task.util_pct <= 100;
-  if (valid) {
-    const Capacity& c = CapacityFor(task);
-    if (c.any_node) {
-      if (c.unknown || task.gpus == 0) return std::nullopt;
-      size_t g = static_cast<size_t>(task.gpus);
-      if (g <= c.largest_kth.size() && c.largest_kth[g - 1] >= task.mem_mib) return std::nullopt;
-    }
+  if (!valid) return NeverFitsReason(snapshot_, task);
+  Capacity& c = CapacityFor(task);
+  if (c.any_node) {
+    if (c.unknown || task.gpus == 0) return std::nullopt;
+    size_t g = static_cast<size_t>(task.gpus);
+    if (g <= c.largest_kth.size() && c.largest_kth[g - 1] >= task.mem_mib) return std::nullopt;
   }
-  return NeverFitsReason(snapshot_, task);  // the text, for the few that never fit
+  // The text, for the few that never fit; tasks alike share it.
+  auto [it, added] = c.texts.try_emplace({task.gpus, task.mem_mib, task.util_pct});
+  if (added) it->second = NeverFitsReason(snapshot_, task);
+  return it->second;
 }
 
 }  // namespace policy_internal

@@ -4,6 +4,8 @@
 // A fast form of NeverFitsReason (policy.h) for a whole queue: per constraint class (node,
 // model, gpu_ids) the capacity is summarised once, then each task is an O(1) lookup.
 
+#include <map>
+#include <tuple>
 #include <unordered_map>
 #include <optional>
 #include <string>
@@ -33,13 +35,15 @@ class NeverFitsIndex {
     // (unknown totals count as unlimited). A task of g GPUs x m MiB fits iff
     // g <= size() and largest_kth[g-1] >= m.
     std::vector<int64_t> largest_kth;
+    // NeverFitsReason by (gpus, mem_mib, util_pct).
+    std::map<std::tuple<int, int64_t, int>, std::optional<std::string>> texts;
   };
-  const Capacity& CapacityFor(const TaskRequest& task);
+  Capacity& CapacityFor(const TaskRequest& task);
 
   const ClusterSnapshot& snapshot_;
   std::unordered_map<ConstraintsKey, Capacity, ConstraintsKeyHash> capacity_;
   ModelMatcher model_matcher_;
-  const Capacity* unconstrained_ = nullptr;  // no node, model or gpu_ids: in capacity_
+  Capacity* unconstrained_ = nullptr;  // no node, model or gpu_ids: in capacity_
 };
 
 }  // namespace gpuq::policy_internal

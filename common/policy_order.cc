@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <map>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -57,10 +56,13 @@ std::vector<size_t> OrderQueue(const ClusterSnapshot& snapshot,
   if (std::is_sorted(keys.begin(), keys.end(), later)) {
     // The queue usually comes in submission order: then grouping by `first`, keeping that
     // order within each group (a counting sort over the few distinct values), is the order.
-    std::map<uint64_t, size_t> start;
+    std::unordered_map<uint64_t, size_t> start;
     for (const Key& k : keys) ++start[k.first];
+    std::vector<std::pair<uint64_t, size_t*>> groups;
+    for (auto& [first, count] : start) groups.emplace_back(first, &count);
+    std::sort(groups.begin(), groups.end());
     size_t at = 0;
-    for (auto& [first, count] : start) at += std::exchange(count, at);
+    for (auto& [first, count] : groups) at += std::exchange(*count, at);
     order.resize(keys.size());
     for (const Key& k : keys) order[start[k.first]++] = k.pos;
     return order;
