@@ -32,7 +32,7 @@ def rss_mib(pid):
 
 
 def read_stamps(path):
-    """Float epoch seconds, one per line, as `date +%s.%N` writes them."""
+    """Float epoch seconds, one per line, as `date +%s.%N` or bash's $EPOCHREALTIME write them."""
     return [float(line) for line in Path(path).read_text().split()]
 
 

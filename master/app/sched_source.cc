@@ -10,6 +10,9 @@ namespace gpuq {
 namespace {
 // Fair share looks at GPU-hours of the last week.
 constexpr UnixMs kUsageWindowMs = 7LL * 24 * 3600 * 1000;
+// Summing a week of runs scans the runs table; a few seconds old, the sums order users the
+// same, so a busy master (a pass per event) computes them this often at most.
+constexpr UnixMs kUsageMaxAgeMs = 5000;
 }  // namespace
 
 Status SchedSource::ReadUsage(UnixMs now, std::map<std::string, double>* gpu_hours) {
@@ -56,7 +59,12 @@ Status SchedSource::Read(ClusterSnapshot* snapshot, std::vector<TaskRequest>* qu
   if (!nodes.ok()) return nodes.status();
   Result<std::vector<LiveRun>> live = ledger_.Live();
   if (!live.ok()) return live.status();
-  GPUQ_RETURN_IF_ERROR(ReadUsage(now, &snapshot->user_gpu_hours));
+  if (usage_read_at_ == 0 || now - usage_read_at_ >= kUsageMaxAgeMs || now < usage_read_at_) {
+    usage_.clear();
+    GPUQ_RETURN_IF_ERROR(ReadUsage(now, &usage_));
+    usage_read_at_ = now;
+  }
+  snapshot->user_gpu_hours = usage_;
   Result<std::vector<UserRow>> users = UserStore(db_, clock_).List();
   if (!users.ok()) return users.status();
   std::map<UserId, std::string> user_names;

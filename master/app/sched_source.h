@@ -43,6 +43,9 @@ class SchedSource final : public SchedulerSource, public PlacementSink {
   RunLedger ledger_;
   SchedSettings flags_;
   SchedSettings current_;  // read at the start of each Read (scheduler thread only)
+  // GPU-hours per user and when they were summed (scheduler thread only).
+  std::map<std::string, double> usage_;
+  UnixMs usage_read_at_ = 0;
   std::string bad_setting_logged_;
 };
 
