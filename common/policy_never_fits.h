@@ -5,10 +5,10 @@
 // model, gpu_ids) the capacity is summarised once, then each task is an O(1) lookup.
 
 #include <map>
-#include <tuple>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/policy.h"

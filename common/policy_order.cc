@@ -22,8 +22,8 @@ std::vector<size_t> OrderQueue(const ClusterSnapshot& snapshot,
   std::sort(hours_values.begin(), hours_values.end());
   hours_values.erase(std::unique(hours_values.begin(), hours_values.end()), hours_values.end());
   auto rank_of = [&](double hours) {
-    return static_cast<uint32_t>(
-        std::lower_bound(hours_values.begin(), hours_values.end(), hours) - hours_values.begin());
+    return static_cast<uint32_t>(std::lower_bound(hours_values.begin(), hours_values.end(), hours) -
+                                 hours_values.begin());
   };
   const uint32_t no_usage = rank_of(0.0);
   std::unordered_map<std::string_view, uint32_t> user_rank;

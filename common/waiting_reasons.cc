@@ -8,7 +8,8 @@ WaitingReasons::WaitingReasons(std::vector<std::string> texts,
                                std::vector<std::pair<TaskId, size_t>> by_task)
     : texts_(std::move(texts)), by_task_(std::move(by_task)) {
   // The queue usually arrives in id order already.
-  if (!std::is_sorted(by_task_.begin(), by_task_.end())) std::sort(by_task_.begin(), by_task_.end());
+  if (!std::is_sorted(by_task_.begin(), by_task_.end()))
+    std::sort(by_task_.begin(), by_task_.end());
 }
 
 const std::string* WaitingReasons::Find(TaskId task) const {

@@ -26,8 +26,8 @@ TEST(WaitingReasonsTest, EqualWhenEveryTaskHasTheSameTextHoweverStored) {
   WaitingReasons shared({"busy"}, {{TaskId(1), 0}, {TaskId(2), 0}});
   WaitingReasons copied({"busy", "busy"}, {{TaskId(2), 1}, {TaskId(1), 0}});
   EXPECT_EQ(shared, copied);
-  EXPECT_EQ(shared.ToMap(), (std::map<TaskId, std::string>{{TaskId(1), "busy"},
-                                                           {TaskId(2), "busy"}}));
+  EXPECT_EQ(shared.ToMap(),
+            (std::map<TaskId, std::string>{{TaskId(1), "busy"}, {TaskId(2), "busy"}}));
   EXPECT_FALSE(shared == WaitingReasons({"busy", "idle"}, {{TaskId(1), 0}, {TaskId(2), 1}}));
 }
 

@@ -251,8 +251,8 @@ TEST(PlacementTest, CapsCountRunsAlreadyRunning) {
 TEST(PlacementTest, TasksOfOneClassKeepTheirOwnNumbers) {
   // Task 1 fails; tasks 2 and 3 are bigger (so fail without a search) but their reasons
   // still carry their own needs. Task 4 is small enough for GPU 1 (10 GiB free).
-  ClusterSnapshot snapshot = MakeCluster().Node(
-      MakeNode("n1").Gpus(2).MemUsed(0, {76 * kGiB}).MemUsed(1, {70 * kGiB}));
+  ClusterSnapshot snapshot =
+      MakeCluster().Node(MakeNode("n1").Gpus(2).MemUsed(0, {76 * kGiB}).MemUsed(1, {70 * kGiB}));
   Decision d = Sched(snapshot, {MakeTask(1).Mem(20 * kGiB), MakeTask(2).Mem(30 * kGiB),
                                 MakeTask(3).Mem(30 * kGiB), MakeTask(4).Mem(3 * kGiB)});
   EXPECT_EQ(Describe(snapshot, d),
