@@ -16,17 +16,33 @@ if command -v timeout >/dev/null 2>&1; then limit="timeout 20"; fi
 say() { printf '@gpuq %s %s\n' "$seq" "$*"; }
 
 # probe_smi SMI: GPUs, their compute processes, and the accounts that own those processes.
+# The master probes after every run end, so this forks only the tools themselves: the apps
+# list goes through a file and the shell's `read`, not $(...) and awk.
 probe_smi() {
   smi=$1
   say section gpus
   $limit "$smi" --query-gpu=@QUERY_GPU_FIELDS@ --format=csv,noheader,nounits 2>&1
   say rc gpus $?
-  apps=$($limit "$smi" --query-compute-apps=@QUERY_APPS_FIELDS@ --format=csv,noheader,nounits 2>&1)
+  $limit "$smi" --query-compute-apps=@QUERY_APPS_FIELDS@ --format=csv,noheader,nounits \
+    >"$probe_out" 2>&1
   rc=$?
   say section apps
-  [ -n "$apps" ] && printf '%s\n' "$apps"
+  # Each line as it came; the pids are the second field of the lines where it is a number.
+  pids=
+  line=
+  while IFS= read -r line || [ -n "$line" ]; do
+    printf '%s\n' "$line"
+    case $line in
+    *,*)
+      p=${line#*,}
+      p=${p#"${p%%[! ]*}"}
+      p=${p%%,*}
+      case $p in '' | *[!0-9]*) ;; *) pids=$pids${pids:+,}$p ;; esac
+      ;;
+    esac
+    line=
+  done <"$probe_out"
   say rc apps $rc
-  pids=$(printf '%s\n' "$apps" | awk -F', *' '$2 ~ /^[0-9]+$/ { printf "%s%s", sep, $2; sep = "," }')
   say section users
   if [ -n "$pids" ]; then ps -o pid=,user= -p "$pids" 2>/dev/null; fi
   say rc users 0
@@ -46,35 +62,61 @@ probe_gpustat() {
 # with `tail -F` on another channel of the same session.
 #
 # Launching is on every task's path, so it forks as little as it can: fields are decoded by a
-# builtin, the runner is a subshell of this shell (a fork, no exec), files are read with
-# `read` and written with one echo each (a reader sees an empty file or the whole line, so
-# empty counts as absent), and the launch is answered without waiting for the command's pid:
-# the "start ID PID" event brings it. The runner needs no session of its own: without a
-# terminal nothing signals this shell's group when the SSH session, the link or the master
-# goes away; its output goes to /dev/null so it holds no channel open.
+# builtin, the runner is this shell's forked subshell that execs the login shell (the only
+# exec besides mkdir and the command's own), files are read with `read` and written with one
+# echo each (a reader sees an empty file or the whole line, so empty counts as absent), and
+# the launch is answered without waiting for the command's pid: the "start ID PID" event
+# brings it. The runner needs no session of its own: without a terminal nothing signals this
+# shell's group when the SSH session, the link or the master goes away, and it holds no
+# channel open (its stdin and output are files).
 gpuq=$HOME/.gpuq
 runs=$gpuq/runs
 events=$gpuq/events
 mkdir -p "$runs"
 : >>"$events"
+# This shell's own scratch file for probe output (another shell of the account may probe too).
+probe_out=$gpuq/probe.$$
+trap 'rm -f "$probe_out"' EXIT
 
-# runner DIR ID: starts the command in its own session and process group (setsid), so that
-# killing the group never kills the runner, which waits for it and records its exit code.
+# The runner is the run's login shell, `bash -l` (INTERFACE.md: profile-based conda/venv
+# set-up works), which runs the command as a subshell in a process group of its own (bash's
+# job control, set -m, needs no terminal), so that killing that group never kills the runner:
+# it waits and records the exit code. One exec per run: no setsid, no runner script. The
+# command's subshell leaves job control off again, so everything it starts stays in its
+# group. bash's `wait` also returns when the command is only stopped (SIGSTOP): then the
+# runner looks again until it has really ended. The runner's own notices go to /dev/null.
+runner_script='set -m
+( set +m; . "$GPUQ_RUN_DIR/env.sh" && . "$GPUQ_RUN_DIR/command" ) </dev/null &
+__gpuq_pid=$!
+__gpuq_id=${GPUQ_RUN_DIR##*/}
+__gpuq_events=${GPUQ_RUN_DIR%/runs/*}/events
+echo "$__gpuq_pid" >"$GPUQ_RUN_DIR/pid"
+echo "start $__gpuq_id $__gpuq_pid" >>"$__gpuq_events"
+exec >/dev/null 2>&1
+while :; do
+  __gpuq_rc=0
+  wait "$__gpuq_pid" || __gpuq_rc=$?
+  [ "$__gpuq_rc" -gt 128 ] && kill -0 "$__gpuq_pid" || break
+  sleep 1
+done
+echo "$__gpuq_rc" >"$GPUQ_RUN_DIR/exit_code"
+echo "exit $__gpuq_id $__gpuq_rc" >>"$__gpuq_events"'
+
+# runner DIR ID, in a forked subshell: enters the workdir (the profile runs there, as the
+# command does) and becomes the runner; records the failure itself when it cannot.
 runner() {
   wd=
   IFS= read -r wd <"$1/workdir" || :
   [ -n "$wd" ] || wd=$HOME
-  if cd -- "$wd" 2>>"$1/output.log"; then
-    GPUQ_RUN_DIR=$1 setsid bash -l -c '. "$GPUQ_RUN_DIR/env.sh" && . "$GPUQ_RUN_DIR/command"' \
-      >>"$1/output.log" 2>&1 </dev/null &
-    pid=$!
-    echo "$pid" >"$1/pid"
-    echo "start $2 $pid" >>"$events"
-    wait "$pid"
-    rc=$?
-  else
+  if ! cd -- "$wd" 2>>"$1/output.log"; then
     echo "gpuq: cannot enter the workdir '$wd'" >>"$1/output.log"
     rc=126
+  elif command -v bash >/dev/null; then
+    export GPUQ_RUN_DIR="$1"
+    exec bash -l -c "$runner_script" >>"$1/output.log" 2>&1 </dev/null
+  else
+    echo "gpuq: bash not found on the node" >>"$1/output.log"
+    rc=127
   fi
   echo "$rc" >"$1/exit_code"
   echo "exit $2 $rc" >>"$events"
