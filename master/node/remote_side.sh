@@ -55,15 +55,17 @@ probe_gpustat() {
 }
 
 # --- runs -------------------------------------------------------------------------------
-# A run lives in $runs/ID: command, workdir, env.sh (written from the master's words, decoded
-# by printf '%b' so every byte arrives as typed), runner ("PID START": the runner's pid and
-# its start time), pid (the command's process group, once started), output.log and, once it
-# ended, exit_code. Its start and end are appended to $gpuq/events, which the master follows
+# A run lives in files $runs/ID.NAME (all made by the shell's own redirections; a folder per
+# run would cost a mkdir process): runner ("PID START": the runner's pid and its start time;
+# made first, exclusively, so it also claims the ID), command, workdir, env.sh (written from
+# the master's words, decoded by printf '%b' so every byte arrives as typed), pid (the
+# command's process group, once started), output.log and, once it ended, exit_code. Runs
+# started by an older remote side live in a folder $runs/ID/NAME and are still answered for. Its start and end are appended to $gpuq/events, which the master follows
 # with `tail -F` on another channel of the same session.
 #
 # Launching is on every task's path, so it forks as little as it can: fields are decoded by a
 # builtin, the runner is this shell's forked subshell that execs the login shell (the only
-# exec besides mkdir and the command's own), files are read with `read` and written with one
+# exec besides the command's own), files are read with `read` and written with one
 # echo each (a reader sees an empty file or the whole line, so empty counts as absent), and
 # the launch is answered without waiting for the command's pid: the "start ID PID" event
 # brings it. The runner needs no session of its own: without a terminal nothing signals this
@@ -85,12 +87,15 @@ trap 'rm -f "$probe_out"' EXIT
 # command's subshell leaves job control off again, so everything it starts stays in its
 # group. bash's `wait` also returns when the command is only stopped (SIGSTOP): then the
 # runner looks again until it has really ended. The runner's own notices go to /dev/null.
-runner_script='set -m
-( set +m; . "$GPUQ_RUN_DIR/env.sh" && . "$GPUQ_RUN_DIR/command" ) </dev/null &
+runner_script='__gpuq_p=$GPUQ_RUN_FILES
+unset GPUQ_RUN_FILES
+set -m
+( set +m; . "${__gpuq_p}env.sh" && . "${__gpuq_p}command" ) </dev/null &
 __gpuq_pid=$!
-__gpuq_id=${GPUQ_RUN_DIR##*/}
-__gpuq_events=${GPUQ_RUN_DIR%/runs/*}/events
-echo "$__gpuq_pid" >"$GPUQ_RUN_DIR/pid"
+__gpuq_id=${__gpuq_p##*/}
+__gpuq_id=${__gpuq_id%.}
+__gpuq_events=${__gpuq_p%/runs/*}/events
+echo "$__gpuq_pid" >"${__gpuq_p}pid"
 echo "start $__gpuq_id $__gpuq_pid" >>"$__gpuq_events"
 exec >/dev/null 2>&1
 while :; do
@@ -99,27 +104,47 @@ while :; do
   [ "$__gpuq_rc" -gt 128 ] && kill -0 "$__gpuq_pid" || break
   sleep 1
 done
-echo "$__gpuq_rc" >"$GPUQ_RUN_DIR/exit_code"
+echo "$__gpuq_rc" >"${__gpuq_p}exit_code"
 echo "exit $__gpuq_id $__gpuq_rc" >>"$__gpuq_events"'
 
-# runner DIR ID, in a forked subshell: enters the workdir (the profile runs there, as the
+# runner PREFIX ID, in a forked subshell: enters the workdir (the profile runs there, as the
 # command does) and becomes the runner; records the failure itself when it cannot.
 runner() {
   wd=
-  IFS= read -r wd <"$1/workdir" || :
+  IFS= read -r wd <"${1}workdir" || :
   [ -n "$wd" ] || wd=$HOME
-  if ! cd -- "$wd" 2>>"$1/output.log"; then
-    echo "gpuq: cannot enter the workdir '$wd'" >>"$1/output.log"
+  if ! cd -- "$wd" 2>>"${1}output.log"; then
+    echo "gpuq: cannot enter the workdir '$wd'" >>"${1}output.log"
     rc=126
   elif command -v bash >/dev/null; then
-    export GPUQ_RUN_DIR="$1"
-    exec bash -l -c "$runner_script" >>"$1/output.log" 2>&1 </dev/null
+    export GPUQ_RUN_FILES="$1"
+    exec bash -l -c "$runner_script" >>"${1}output.log" 2>&1 </dev/null
   else
-    echo "gpuq: bash not found on the node" >>"$1/output.log"
+    echo "gpuq: bash not found on the node" >>"${1}output.log"
     rc=127
   fi
-  echo "$rc" >"$1/exit_code"
+  echo "$rc" >"${1}exit_code"
   echo "exit $2 $rc" >>"$events"
+}
+
+# run_files ID: sets `p`, the prefix of the run's files ("$runs/ID." or, for a run of an older
+# remote side, "$runs/ID/"); false when the ID was never launched here.
+run_files() {
+  if [ -d "$runs/$1" ]; then
+    p=$runs/$1/
+    return 0
+  fi
+  p=$runs/$1.
+  [ -e "${p}runner" ]
+}
+
+# claim FILE: creates FILE only if it does not exist yet (O_EXCL, through noclobber).
+claim() {
+  set -C
+  { : >"$1"; } 2>/dev/null
+  claimed=$?
+  set +C
+  return $claimed
 }
 
 # field ESCAPED: writes a field as the master sent it: "-" is empty, anything else is text
@@ -139,11 +164,11 @@ proc_start() {
   start=$1
 }
 
-# read_pid DIR: sets `pid` to the run's process group, empty while unknown. Never 0: kill
+# read_pid PREFIX: sets `pid` to the run's process group, empty while unknown. Never 0: kill
 # with -0 would signal this shell's own group.
 read_pid() {
   pid=
-  IFS= read -r pid 2>/dev/null <"$1/pid" || :
+  IFS= read -r pid 2>/dev/null <"${1}pid" || :
   case $pid in '' | 0 | *[!0-9]*) pid= ;; esac
 }
 
@@ -154,18 +179,17 @@ launch() {
   set -f
   set -- $1
   set +f
-  d=$runs/$1
   say section launch
-  if mkdir "$d" 2>/dev/null; then
-    field "$2" >"$d/command" && field "$3" >"$d/workdir" && field "$4" >"$d/env.sh" &&
-      : >"$d/output.log"
-    (runner "$d" "$1") </dev/null >/dev/null 2>&1 &
+  if ! run_files "$1" && claim "${p}runner"; then
+    field "$2" >"${p}command" && field "$3" >"${p}workdir" && field "$4" >"${p}env.sh" &&
+      : >"${p}output.log"
+    (runner "$p" "$1") </dev/null >/dev/null 2>&1 &
     r=$!
     proc_start "$r" || start=
-    echo "$r $start" >"$d/runner"
+    echo "$r $start" >"${p}runner"
     echo "started"
   else
-    read_pid "$d"
+    read_pid "$p"
     echo "exists $pid"
   fi
   say rc launch 0
@@ -174,38 +198,37 @@ launch() {
 # run_state ID: "ID running PID", "ID exited CODE", "ID gone" (no code, no process) or
 # "ID unknown" (never launched here).
 run_state() {
-  d=$runs/$1
-  if [ ! -d "$d" ]; then echo "$1 unknown"; return; fi
-  if [ -s "$d/exit_code" ]; then exit_state "$1"; return; fi
-  read_pid "$d"
+  if ! run_files "$1"; then echo "$1 unknown"; return; fi
+  if [ -s "${p}exit_code" ]; then exit_state "$1"; return; fi
+  read_pid "$p"
   if [ -n "$pid" ] && kill -s 0 -- "-$pid" 2>/dev/null; then echo "$1 running $pid"; return; fi
   # The command is gone (or not started yet) but its runner may not have written the code
   # yet (a busy node can keep it waiting a while): wait up to 50 ms for it, and up to 0.5 s
   # while the runner lives. A runner still alive after that means the run is ending, not lost.
   i=0
-  while [ ! -s "$d/exit_code" ] && [ $i -lt 50 ] && { [ $i -lt 5 ] || runner_alive "$d"; }; do
+  while [ ! -s "${p}exit_code" ] && [ $i -lt 50 ] && { [ $i -lt 5 ] || runner_alive "$p"; }; do
     sleep 0.01
     i=$((i + 1))
   done
-  if [ -s "$d/exit_code" ]; then exit_state "$1"; return; fi
-  read_pid "$d"
-  if runner_alive "$d"; then echo "$1 running $pid"; else echo "$1 gone"; fi
+  if [ -s "${p}exit_code" ]; then exit_state "$1"; return; fi
+  read_pid "$p"
+  if runner_alive "$p"; then echo "$1 running $pid"; else echo "$1 gone"; fi
 }
 
 exit_state() {
   code=
-  IFS= read -r code <"$runs/$1/exit_code" || :
+  IFS= read -r code <"${p}exit_code" || :
   echo "$1 exited $code"
 }
 
-# runner_alive DIR: the runner of the run in DIR is still running. Its pid and start time
+# runner_alive PREFIX: the runner of the run whose files start with PREFIX is still running. Its pid and start time
 # must both match, so a pid reused by another process does not count. (Runs started by an
 # older remote side have only the pid, and a runner.sh whose command line names the folder.)
 runner_alive() {
   rl=
-  IFS= read -r rl 2>/dev/null <"$1/runner" || :
+  IFS= read -r rl 2>/dev/null <"${1}runner" || :
   set -f
-  set -- "$1" $rl
+  set -- "${1%/}" $rl
   set +f
   [ $# -ge 2 ] || return 1
   if [ $# -ge 3 ]; then
@@ -225,7 +248,8 @@ signal_runs() {
   shift
   say section runs
   for id in "$@"; do
-    read_pid "$runs/$id"
+    pid=
+    run_files "$id" && read_pid "$p"
     [ -n "$pid" ] && kill -s "$sig" -- "-$pid" 2>/dev/null
     if [ -n "$pid" ] && kill -s 0 -- "-$pid" 2>/dev/null; then
       echo "$id alive"
@@ -240,17 +264,24 @@ signal_runs() {
 # so that no output can break the framing; then the file's size.
 read_log() {
   set -- $1
-  f=$runs/$1/output.log
+  f=
+  run_files "$1" && f=${p}output.log
   say section log
   # An empty log (the common case at a run's end) costs no process at all.
-  if [ -s "$f" ]; then
+  if [ -n "$f" ] && [ -s "$f" ]; then
     tail -c "+$(($2 + 1))" "$f" | head -c "$3" | base64 -w 0
     echo
-  elif [ -f "$f" ]; then
+  elif [ -n "$f" ] && [ -f "$f" ]; then
     echo
   fi
   say section size
-  if [ -s "$f" ]; then wc -c <"$f"; elif [ -f "$f" ]; then echo 0; else echo -1; fi
+  if [ -n "$f" ] && [ -s "$f" ]; then
+    wc -c <"$f"
+  elif [ -n "$f" ] && [ -f "$f" ]; then
+    echo 0
+  else
+    echo -1
+  fi
   say rc size 0
 }
 

@@ -89,8 +89,8 @@ class RecoveryTest(unittest.TestCase):
             run = wait_for(running, timeout=15)["runs"][0]
             master.stop(signal.SIGKILL)
             # The node "reboots": the runner and the command die without an exit code. The
-            # run folder's runner file holds "PID START" of the runner.
-            runner = Path(cluster.nodes[0]["home"]) / ".gpuq/runs" / str(run["id"]) / "runner"
+            # run's runner file holds "PID START" of the runner.
+            runner = Path(cluster.nodes[0]["home"]) / ".gpuq/runs" / ("%d.runner" % run["id"])
             os.kill(int(runner.read_text().split()[0]), signal.SIGKILL)
             os.killpg(run["pid"], signal.SIGKILL)
             master.start()

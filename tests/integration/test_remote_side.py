@@ -43,8 +43,8 @@ class RemoteSideTest(unittest.TestCase):
 
     def tearDown(self):
         # Every run this test started has ended or is killed here, group and runner.
-        for run in self.runs.glob("*"):
-            pid = (run / "pid").read_text().strip() if (run / "pid").exists() else ""
+        for run in self.runs.glob("*.pid"):
+            pid = run.read_text().strip()
             if pid and pid != "0":
                 try:
                     os.killpg(int(pid), signal.SIGKILL)
@@ -81,6 +81,9 @@ class RemoteSideTest(unittest.TestCase):
         return self.ask(("launch", "%d %s %s %s" % (run_id, escape(command), escape(workdir),
                                                     escape(env))))[0]["launch"]
 
+    def file(self, run_id, name):
+        return self.runs / ("%d.%s" % (run_id, name))
+
     def state(self, run_id):
         return self.ask(("status", str(run_id)))[0]["runs"].strip()
 
@@ -89,29 +92,30 @@ class RemoteSideTest(unittest.TestCase):
         return path.read_text().splitlines() if path.exists() else []
 
     def test_command_runs_once_with_its_bytes_env_and_exit_code(self):
-        command = "printf '%s|' \"$CUDA_VISIBLE_DEVICES\" \"$0\" \"$#\" 'a  b\\ \"q\" $x *' >out; exit 3"
+        command = ("printf '%s|' \"$CUDA_VISIBLE_DEVICES\" \"$0\" \"$#\" \"${GPUQ_RUN_FILES-}\" "
+                   "'a  b\\ \"q\" $x *' >out; exit 3")
         workdir = self.home / "work dir"
         workdir.mkdir()
         self.assertEqual(self.launch(1, command, str(workdir)), "started\n")
         wait_for(lambda: self.state(1) == "1 exited 3")
         again = self.launch(1, "touch %s/twice" % self.home)
         self.assertRegex(again, r"^exists [0-9]+\n$")
-        self.assertEqual((workdir / "out").read_text(), "2|bash|0|a  b\\ \"q\" $x *|")
+        self.assertEqual((workdir / "out").read_text(), "2|bash|0||a  b\\ \"q\" $x *|")
         self.assertFalse((self.home / "twice").exists())
-        pid = (self.runs / "1" / "pid").read_text().strip()
+        pid = (self.file(1, "pid")).read_text().strip()
         self.assertEqual(self.events(), ["start 1 " + pid, "exit 1 3"])
         self.assertEqual(self.state(2), "2 unknown")
 
     def test_stopped_command_is_still_running_and_ends_once(self):
         self.launch(1, "sleep 1; echo slept")
-        pid = int(wait_for(lambda: (self.runs / "1" / "pid").exists() and
-                           (self.runs / "1" / "pid").read_text().strip()))
+        pid = int(wait_for(lambda: (self.file(1, "pid")).exists() and
+                           (self.file(1, "pid")).read_text().strip()))
         os.killpg(pid, signal.SIGSTOP)
         time.sleep(1.5)
         self.assertEqual(self.state(1), "1 running %d" % pid)
         os.killpg(pid, signal.SIGCONT)
         wait_for(lambda: self.state(1) == "1 exited 0")
-        self.assertEqual((self.runs / "1" / "output.log").read_text(), "slept\n")
+        self.assertEqual((self.file(1, "output.log")).read_text(), "slept\n")
         self.assertEqual([e for e in self.events() if e.startswith("exit")], ["exit 1 0"])
 
     def test_kill_takes_the_whole_group_and_the_runner_records_it(self):
@@ -129,26 +133,37 @@ class RemoteSideTest(unittest.TestCase):
     def test_missing_workdir_is_exit_126_with_the_reason_in_the_log(self):
         self.launch(1, "echo never", str(self.home / "nowhere"))
         wait_for(lambda: self.state(1) == "1 exited 126")
-        log = (self.runs / "1" / "output.log").read_text()
+        log = (self.file(1, "output.log")).read_text()
         self.assertIn("gpuq: cannot enter the workdir '%s'" % (self.home / "nowhere"), log)
         self.assertNotIn("never", log)
 
     def test_a_dead_runner_is_gone_even_when_its_pid_is_reused(self):
         self.launch(1, "sleep 60")
         wait_for(lambda: self.state(1).startswith("1 running "))
-        runner_pid, start = (self.runs / "1" / "runner").read_text().split()
-        pid = int((self.runs / "1" / "pid").read_text())
+        runner_pid, start = (self.file(1, "runner")).read_text().split()
+        pid = int((self.file(1, "pid")).read_text())
         os.kill(int(runner_pid), signal.SIGKILL)
         os.killpg(pid, signal.SIGKILL)
         wait_for(lambda: self.state(1) == "1 gone")
         # A live process under the runner's recorded pid, but started at another time.
         other = subprocess.Popen(["sleep", "30"])
         try:
-            (self.runs / "1" / "runner").write_text("%d %s\n" % (other.pid, start))
+            (self.file(1, "runner")).write_text("%d %s\n" % (other.pid, start))
             self.assertEqual(self.state(1), "1 gone")
         finally:
             other.kill()
             other.wait()
+
+    def test_runs_of_an_older_remote_side_are_still_answered_for(self):
+        # That one kept each run in a folder.
+        old = self.runs / "5"
+        old.mkdir(parents=True)
+        (old / "exit_code").write_text("4\n")
+        (old / "output.log").write_text("old\n")
+        self.assertEqual(self.state(5), "5 exited 4")
+        self.assertEqual(self.ask(("read", "5 0 10"))[0], {"log": "b2xkCg==\n", "size": "4\n"})
+        self.assertRegex(self.launch(5, "touch %s/again" % self.home), r"^exists \n$")
+        self.assertFalse((self.home / "again").exists())
 
     def test_log_reads_cost_nothing_when_empty_and_say_missing(self):
         self.launch(1, "true")
