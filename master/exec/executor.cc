@@ -374,6 +374,7 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
   }
   if (link == nullptr) return;
   std::optional<std::chrono::steady_clock::time_point> placed_at;
+  bool kill_pending = false;
   {
     // The stream replays the account's whole history after each reconnect: only live runs
     // (which all have a watch) matter, and the reconnect's reconciliation covers them too.
@@ -381,13 +382,19 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
     auto it = watches_.find(run);
     if (it == watches_.end()) return;
     if (words[0] == "exit") it->second.exit_code = static_cast<int>(value);
-    if (words[0] == "start") placed_at = std::exchange(it->second.placed_at, std::nullopt);
+    if (words[0] == "start") {
+      placed_at = std::exchange(it->second.placed_at, std::nullopt);
+      kill_pending = !it->second.kill_reason.empty();
+    }
   }
   if (placed_at && launch_histogram_ != nullptr) {
     launch_histogram_->Observe(std::chrono::steady_clock::now() - *placed_at);
   }
   if (words[0] == "start" && value > 0) {
     ledger_.MarkRunning(run, value);
+    // Cancelled while starting: the TERM sent then may have found no process group yet (the
+    // launch is answered before the command has a pid), so send it again now that it has.
+    if (kill_pending) Signal(link, run, "TERM");
   } else if (words[0] == "exit") {
     CheckGoneThenFinish(link, run);
   }

@@ -60,8 +60,9 @@ probe_gpustat() {
 # made first, exclusively, so it also claims the ID), command, workdir, env.sh (written from
 # the master's words, decoded by printf '%b' so every byte arrives as typed), pid (the
 # command's process group, once started), output.log and, once it ended, exit_code. Runs
-# started by an older remote side live in a folder $runs/ID/NAME and are still answered for. Its start and end are appended to $gpuq/events, which the master follows
-# with `tail -F` on another channel of the same session.
+# started by an older remote side live in a folder $runs/ID/NAME and are still answered for.
+# A run's start and end are appended to $gpuq/events, which the master follows with
+# `tail -F` on another channel of the same session.
 #
 # Launching is on every task's path, so it forks as little as it can: fields are decoded by a
 # builtin, the runner is this shell's forked subshell that execs the login shell (the only
