@@ -65,13 +65,13 @@ probe_gpustat() {
 # `tail -F` on another channel of the same session.
 #
 # Launching is on every task's path, so it forks as little as it can: fields are decoded by a
-# builtin, the runner is this shell's forked subshell that execs the login shell (the only
-# exec besides the command's own), files are read with `read` and written with one
-# echo each (a reader sees an empty file or the whole line, so empty counts as absent), and
-# the launch is answered without waiting for the command's pid: the "start ID PID" event
-# brings it. The runner needs no session of its own: without a terminal nothing signals this
-# shell's group when the SSH session, the link or the master goes away, and it holds no
-# channel open (its stdin and output are files).
+# builtin, the runner is a forked subshell of this shell (no exec: only setsid and the login
+# shell are started), files are read with `read` and written with one echo each (a reader
+# sees an empty file or the whole line, so empty counts as absent), and the launch is
+# answered without waiting for the command's pid: the "start ID PID" event brings it. The
+# runner needs no session of its own: without a terminal nothing signals this shell's group
+# when the SSH session, the link or the master goes away, and it holds no channel open (its
+# stdin and output are /dev/null).
 gpuq=$HOME/.gpuq
 runs=$gpuq/runs
 events=$gpuq/events
@@ -81,48 +81,28 @@ mkdir -p "$runs"
 probe_out=$gpuq/probe.$$
 trap 'rm -f "$probe_out"' EXIT
 
-# The runner is the run's login shell, `bash -l` (INTERFACE.md: profile-based conda/venv
-# set-up works), which runs the command as a subshell in a process group of its own (bash's
-# job control, set -m, needs no terminal), so that killing that group never kills the runner:
-# it waits and records the exit code. One exec per run: no setsid, no runner script. The
-# command's subshell leaves job control off again, so everything it starts stays in its
-# group. bash's `wait` also returns when the command is only stopped (SIGSTOP): then the
-# runner looks again until it has really ended. The runner's own notices go to /dev/null.
-runner_script='__gpuq_p=$GPUQ_RUN_FILES
-unset GPUQ_RUN_FILES
-set -m
-( set +m; . "${__gpuq_p}env.sh" && . "${__gpuq_p}command" ) </dev/null &
-__gpuq_pid=$!
-__gpuq_id=${__gpuq_p##*/}
-__gpuq_id=${__gpuq_id%.}
-__gpuq_events=${__gpuq_p%/runs/*}/events
-echo "$__gpuq_pid" >"${__gpuq_p}pid"
-echo "start $__gpuq_id $__gpuq_pid" >>"$__gpuq_events"
-exec >/dev/null 2>&1
-while :; do
-  __gpuq_rc=0
-  wait "$__gpuq_pid" || __gpuq_rc=$?
-  [ "$__gpuq_rc" -gt 128 ] && kill -0 "$__gpuq_pid" || break
-  sleep 1
-done
-echo "$__gpuq_rc" >"${__gpuq_p}exit_code"
-echo "exit $__gpuq_id $__gpuq_rc" >>"$__gpuq_events"'
-
-# runner PREFIX ID, in a forked subshell: enters the workdir (the profile runs there, as the
-# command does) and becomes the runner; records the failure itself when it cannot.
+# runner PREFIX ID, in a forked subshell of this shell (a fork, no exec): enters the workdir
+# (the login set-up runs there, as the command does), starts the command in `bash -l`
+# (INTERFACE.md: profile-based conda/venv set-up works) in a session and process group of its
+# own (setsid), so that killing that group never kills the runner, and records its exit
+# code. The command is the login shell itself, so its $$ is its process group, as a script's
+# `kill -- -$$` expects.
 runner() {
   wd=
   IFS= read -r wd <"${1}workdir" || :
   [ -n "$wd" ] || wd=$HOME
-  if ! cd -- "$wd" 2>>"${1}output.log"; then
+  if cd -- "$wd" 2>>"${1}output.log"; then
+    GPUQ_RUN_FILES=$1 setsid bash -l -c \
+      '. "${GPUQ_RUN_FILES}env.sh" && . "${GPUQ_RUN_FILES}command"' \
+      >>"${1}output.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"${1}pid"
+    echo "start $2 $pid" >>"$events"
+    wait "$pid"
+    rc=$?
+  else
     echo "gpuq: cannot enter the workdir '$wd'" >>"${1}output.log"
     rc=126
-  elif command -v bash >/dev/null; then
-    export GPUQ_RUN_FILES="$1"
-    exec bash -l -c "$runner_script" >>"${1}output.log" 2>&1 </dev/null
-  else
-    echo "gpuq: bash not found on the node" >>"${1}output.log"
-    rc=127
   fi
   echo "$rc" >"${1}exit_code"
   echo "exit $2 $rc" >>"$events"
@@ -222,9 +202,10 @@ exit_state() {
   echo "$1 exited $code"
 }
 
-# runner_alive PREFIX: the runner of the run whose files start with PREFIX is still running. Its pid and start time
-# must both match, so a pid reused by another process does not count. (Runs started by an
-# older remote side have only the pid, and a runner.sh whose command line names the folder.)
+# runner_alive PREFIX: the runner of the run whose files start with PREFIX is still running.
+# Its pid and start time must both match, so a pid reused by another process does not count.
+# (Runs started by an older remote side have only the pid, and a runner.sh whose command line
+# names the folder.)
 runner_alive() {
   rl=
   IFS= read -r rl 2>/dev/null <"${1}runner" || :

@@ -92,7 +92,8 @@ class RemoteSideTest(unittest.TestCase):
         return path.read_text().splitlines() if path.exists() else []
 
     def test_command_runs_once_with_its_bytes_env_and_exit_code(self):
-        command = ("printf '%s|' \"$CUDA_VISIBLE_DEVICES\" \"$0\" \"$#\" \"${GPUQ_RUN_FILES-}\" "
+        # $$ is the command's own process group (the pid), as a script's `kill -- -$$` expects.
+        command = ("printf '%s|' \"$CUDA_VISIBLE_DEVICES\" \"$0\" \"$#\" \"$$\" "
                    "'a  b\\ \"q\" $x *' >out; exit 3")
         workdir = self.home / "work dir"
         workdir.mkdir()
@@ -100,9 +101,10 @@ class RemoteSideTest(unittest.TestCase):
         wait_for(lambda: self.state(1) == "1 exited 3")
         again = self.launch(1, "touch %s/twice" % self.home)
         self.assertRegex(again, r"^exists [0-9]+\n$")
-        self.assertEqual((workdir / "out").read_text(), "2|bash|0||a  b\\ \"q\" $x *|")
         self.assertFalse((self.home / "twice").exists())
         pid = (self.file(1, "pid")).read_text().strip()
+        self.assertEqual((workdir / "out").read_text(),
+                         "2|bash|0|%s|a  b\\ \"q\" $x *|" % pid)
         self.assertEqual(self.events(), ["start 1 " + pid, "exit 1 3"])
         self.assertEqual(self.state(2), "2 unknown")
 
