@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "common/base64.h"
 #include "common/gpu_indices.h"
 #include "common/shell_quote.h"
 #include "master/exec/connect_params.h"
 #include "master/exec/run_env.h"
+#include "master/node/remote_protocol.h"
 #include "master/store/credential_store.h"
 #include "master/store/node_store.h"
 #include "master/store/sched_settings.h"
@@ -42,8 +44,6 @@ std::string EnvScript(const LaunchSpec& spec, RunId run, TaskId task, const std:
   // the command with its own error line in the run's log.
   return script + ActivationScript(spec.conda, spec.venv);
 }
-
-std::string B64OrDash(const std::string& s) { return s.empty() ? "-" : Base64Encode(s); }
 
 // The lines of a reply section, e.g. "7 running 4121".
 std::vector<std::string> Lines(const RemoteReply& reply, const std::string& section) {
@@ -210,35 +210,35 @@ void Executor::SendLaunch(ExecLink* link, RunId run, TaskId task, const std::str
                           std::optional<std::chrono::steady_clock::time_point> placed_at) {
   Result<LaunchSpec> spec = ledger_.Spec(task);
   if (!spec.ok()) return;
-  std::string arg = std::to_string(run.value) + " " + B64OrDash(spec->command) + " " +
-                    B64OrDash(spec->workdir) + " " +
-                    B64OrDash(EnvScript(*spec, run, task, node_name, gpus));
-  link->Submit(
-      "launch", arg, kRequestTimeout, [this, run, link, placed_at](Result<RemoteReply> reply) {
-        if (!reply.ok()) {
-          // The launch may or may not have reached the node: the run stays starting and the
-          // reconnect reconciles it (a repeated launch of the same run id never runs it twice).
-          spdlog::warn("run {}: launch not confirmed: {}", run.value, reply.status().message());
-          return;
-        }
-        std::vector<std::string> lines = Lines(*reply, "launch");
-        std::vector<std::string> words =
-            lines.empty() ? std::vector<std::string>() : Words(lines[0]);
-        int64_t pid = words.size() >= 2 ? ToInt(words[1]) : -1;
-        if (pid > 0) {
-          ledger_.MarkRunning(run, pid);
-          if (placed_at && launch_histogram_ != nullptr) {
-            launch_histogram_->Observe(std::chrono::steady_clock::now() - *placed_at);
-          }
-        }
-        bool kill_pending = false;
-        {
-          std::lock_guard lock(mu_);
-          auto it = watches_.find(run);
-          kill_pending = it != watches_.end() && !it->second.kill_reason.empty();
-        }
-        if (kill_pending) Signal(link, run, "TERM");  // cancelled while it was starting
-      });
+  std::string arg = std::to_string(run.value) + " " + EscapeField(spec->command) + " " +
+                    EscapeField(spec->workdir) + " " +
+                    EscapeField(EnvScript(*spec, run, task, node_name, gpus));
+  if (placed_at) {
+    std::lock_guard lock(mu_);
+    watches_[run].placed_at = placed_at;
+  }
+  link->Submit("launch", arg, kRequestTimeout, [this, run, link](Result<RemoteReply> reply) {
+    if (!reply.ok()) {
+      // The launch may or may not have reached the node: the run stays starting and the
+      // reconnect reconciles it (a repeated launch of the same run id never runs it twice).
+      spdlog::warn("run {}: launch not confirmed: {}", run.value, reply.status().message());
+      return;
+    }
+    std::vector<std::string> lines = Lines(*reply, "launch");
+    std::vector<std::string> words = lines.empty() ? std::vector<std::string>() : Words(lines[0]);
+    // A first launch is answered "started" at once, without waiting for the command's
+    // pid: the run's "start RUN PID" event brings it (OnRunEvent). A repeated launch
+    // answers "exists PID" with the pid when the node knows it already.
+    int64_t pid = words.size() >= 2 ? ToInt(words[1]) : -1;
+    if (pid > 0) ledger_.MarkRunning(run, pid);
+    bool kill_pending = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = watches_.find(run);
+      kill_pending = it != watches_.end() && !it->second.kill_reason.empty();
+    }
+    if (kill_pending) Signal(link, run, "TERM");  // cancelled while it was starting
+  });
 }
 
 void Executor::Signal(ExecLink* link, RunId run, const std::string& signal) {
@@ -373,6 +373,8 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
     if (it != links_.end()) link = it->second.link.get();
   }
   if (link == nullptr) return;
+  std::optional<std::chrono::steady_clock::time_point> placed_at;
+  bool kill_pending = false;
   {
     // The stream replays the account's whole history after each reconnect: only live runs
     // (which all have a watch) matter, and the reconnect's reconciliation covers them too.
@@ -380,9 +382,19 @@ void Executor::OnRunEvent(NodeId node, const std::string& remote_user, const std
     auto it = watches_.find(run);
     if (it == watches_.end()) return;
     if (words[0] == "exit") it->second.exit_code = static_cast<int>(value);
+    if (words[0] == "start") {
+      placed_at = std::exchange(it->second.placed_at, std::nullopt);
+      kill_pending = !it->second.kill_reason.empty();
+    }
+  }
+  if (placed_at && launch_histogram_ != nullptr) {
+    launch_histogram_->Observe(std::chrono::steady_clock::now() - *placed_at);
   }
   if (words[0] == "start" && value > 0) {
     ledger_.MarkRunning(run, value);
+    // Cancelled while starting: the TERM sent then may have found no process group yet (the
+    // launch is answered before the command has a pid), so send it again now that it has.
+    if (kill_pending) Signal(link, run, "TERM");
   } else if (words[0] == "exit") {
     CheckGoneThenFinish(link, run);
   }

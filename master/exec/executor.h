@@ -92,6 +92,8 @@ class Executor final : public ExecLinkListener {
     bool log_in_flight = false;
     UnixMs last_log_pull = 0;
     UnixMs launched_at = 0;  // a watch this young may be missing from an older snapshot
+    // When a first launch was placed, until its "start" event records the launch latency.
+    std::optional<std::chrono::steady_clock::time_point> placed_at;
   };
 
   // The link for an account on a node, opened on first use. nullptr + error when the node

@@ -16,6 +16,10 @@ constexpr milliseconds kBackoffMax(10000);
 constexpr milliseconds kFallbackWait(5);
 // A poll() that sees nothing still returns this often, to notice a stop request.
 constexpr milliseconds kIdleWait(1000);
+// Requests sent at once before their replies are read (a wave of launches, the exits that
+// follow): bounded so the lines stay far below the SSH channel's window.
+constexpr size_t kMaxPipelined = 32;
+constexpr size_t kMaxPipelinedBytes = 64 << 10;
 }  // namespace
 
 ExecLink::ExecLink(NodeId node, ConnectParams params, NodeTransport* transport,
@@ -53,8 +57,7 @@ void ExecLink::WaitForWork(NodeConnection* connection, milliseconds limit) {
   int fd = connection->PollFd();
   if (fd < 0 || wake_fd_ < 0) {
     std::unique_lock lock(mu_);
-    wake_.wait_for(lock, std::min(limit, kFallbackWait),
-                   [&] { return stop_ || !queue_.empty(); });
+    wake_.wait_for(lock, std::min(limit, kFallbackWait), [&] { return stop_ || !queue_.empty(); });
     return;
   }
   pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -120,17 +123,27 @@ void ExecLink::Run() {
     }
     bool broken = false;
     while (!batch.empty()) {
-      Request r = std::move(batch.front());
-      batch.pop_front();
-      Result<RemoteReply> reply = connection->Call(r.verb, r.arg, r.timeout);
-      Status status = reply.status();
-      r.done(std::move(reply));
+      size_t n = 0;
+      size_t bytes = 0;
+      std::vector<RemoteRequest> requests;
+      while (n < batch.size() && n < kMaxPipelined &&
+             (n == 0 || bytes + batch[n].arg.size() < kMaxPipelinedBytes)) {
+        bytes += batch[n].arg.size();
+        requests.push_back(RemoteRequest{batch[n].verb, batch[n].arg, batch[n].timeout});
+        ++n;
+      }
+      size_t answered = 0;
+      Status status = connection->CallAll(requests, [&](size_t i, RemoteReply reply) {
+        answered = i + 1;
+        batch[i].done(std::move(reply));
+      });
       if (!status.ok()) {
-        for (Request& rest : batch) rest.done(status);
+        for (size_t i = answered; i < batch.size(); ++i) batch[i].done(status);
         drop(status);
         broken = true;
         break;
       }
+      batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
     }
     if (broken) continue;
 

@@ -25,19 +25,19 @@ class ExecLinkListener {
   virtual void OnExecConnected(NodeId node, const std::string& remote_user) = 0;
   virtual void OnExecDown(NodeId node, const std::string& remote_user, const Status& why) = 0;
   // One line of the account's run events: "start RUN PID" or "exit RUN CODE".
-  virtual void OnRunEvent(NodeId node, const std::string& remote_user,
-                          const std::string& line) = 0;
+  virtual void OnRunEvent(NodeId node, const std::string& remote_user, const std::string& line) = 0;
 };
 
 // The master's hands on one account of one node: an SSH session as that account (the task
 // owner's credential) with the remote side and its run-event stream, kept open and
 // reconnected with backoff. Launch, signal, status and log reads are queued from any
-// thread and sent in order over the open channel; run events arrive as they happen.
+// thread and sent in order over the open channel, several at once when several wait (the
+// node answers them in order, without a round trip between them); run events arrive as they
+// happen.
 // Thread-safe.
 class ExecLink {
  public:
-  ExecLink(NodeId node, ConnectParams params, NodeTransport* transport,
-           ExecLinkListener* listener);
+  ExecLink(NodeId node, ConnectParams params, NodeTransport* transport, ExecLinkListener* listener);
   ~ExecLink();  // stops and joins; may wait up to one connect or request timeout
 
   using Done = std::function<void(Result<RemoteReply>)>;

@@ -6,7 +6,9 @@
 // The real one is libssh (ssh_transport.h); tests use scripted fakes.
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,13 +22,20 @@ struct ConnectParams {
   std::string host;
   int port = 22;
   std::string remote_user;
-  std::string private_key;         // OpenSSH or PEM text; held in memory only
+  std::string private_key;  // OpenSSH or PEM text; held in memory only
   // The pinned host key ("SHA256:..."). Empty: trust on first use, the caller pins it.
   std::string pinned_host_key_sha256;
   std::chrono::milliseconds connect_timeout{5000};
   // Also open a second channel that follows the account's run events (~/.gpuq/events):
   // "start RUN PID" and "exit RUN CODE" lines, streamed the moment the runner writes them.
   bool follow_events = false;
+};
+
+// One request of a pipelined batch (NodeConnection::CallAll); views into the caller's strings.
+struct RemoteRequest {
+  std::string_view verb;
+  std::string_view arg;
+  std::chrono::milliseconds timeout;
 };
 
 // What Connect saw of the host key, whatever the outcome.
@@ -46,6 +55,22 @@ class NodeConnection {
   // unusable and must be dropped.
   virtual Result<RemoteReply> Call(std::string_view verb, std::string_view arg,
                                    std::chrono::milliseconds timeout) = 0;
+
+  // Sends all requests at once and then takes their replies in order, handing each to
+  // `on_reply` (the request's index, its reply) as it arrives: the node answers one after the
+  // other without waiting for a round trip between them. Each reply may take up to its own
+  // request's timeout after the one before. Returns OK when every request was answered, else
+  // the first error (the requests from the unanswered one on got no reply), after which the
+  // connection is unusable as after Call. This default sends them one at a time with Call.
+  virtual Status CallAll(std::span<const RemoteRequest> requests,
+                         const std::function<void(size_t, RemoteReply)>& on_reply) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      Result<RemoteReply> reply = Call(requests[i].verb, requests[i].arg, requests[i].timeout);
+      if (!reply.ok()) return reply.status();
+      on_reply(i, std::move(*reply));
+    }
+    return Status::Ok();
+  }
 
   // Complete event lines that arrived on the events channel, waiting up to `wait` for the
   // first. Empty when the connection was opened without follow_events. kUnavailable when

@@ -91,6 +91,27 @@ std::string FormatRequest(uint64_t seq, std::string_view verb, std::string_view 
   return line;
 }
 
+std::string EscapeField(std::string_view bytes) {
+  if (bytes.empty()) return "-";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char ch : bytes) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 std::string_view("_./,:=+@").find(ch) != std::string_view::npos;
+    if (plain) {
+      out += ch;
+    } else {
+      // \0NNN: printf '%b' reads up to three octal digits after the \0, so always three.
+      out += "\\0";
+      out += static_cast<char>('0' + (c >> 6));
+      out += static_cast<char>('0' + ((c >> 3) & 7));
+      out += static_cast<char>('0' + (c & 7));
+    }
+  }
+  return out;
+}
+
 std::optional<RemoteReply> ReplyReader::Take(uint64_t want_seq) {
   // Find the end line of the wanted reply; everything before it is either that reply or
   // noise (banners, late replies to abandoned requests) and is dropped with it.

@@ -25,6 +25,13 @@ std::string RemoteSideCommand();
 // One request line, "SEQ VERB ARG\n". REQUIRES: arg has no newline.
 std::string FormatRequest(uint64_t seq, std::string_view verb, std::string_view arg);
 
+// One field of a request as remote_side.sh's `field` writes it back byte for byte: "-" for
+// an empty field; otherwise the text for the shell's printf '%b' (a builtin, so decoding forks
+// nothing), with every byte other than ASCII letters, digits and "_./,:=+@" written as \0NNN
+// (octal), so the result holds no space, newline, quote, glob or other shell character and a
+// literal "-" cannot pass for the empty field. Any bytes, NUL included.
+std::string EscapeField(std::string_view bytes);
+
 struct RemoteSection {
   std::string text;
   std::optional<int> rc;  // empty when the remote side never reported one

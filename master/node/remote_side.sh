@@ -16,17 +16,33 @@ if command -v timeout >/dev/null 2>&1; then limit="timeout 20"; fi
 say() { printf '@gpuq %s %s\n' "$seq" "$*"; }
 
 # probe_smi SMI: GPUs, their compute processes, and the accounts that own those processes.
+# The master probes after every run end, so this forks only the tools themselves: the apps
+# list goes through a file and the shell's `read`, not $(...) and awk.
 probe_smi() {
   smi=$1
   say section gpus
   $limit "$smi" --query-gpu=@QUERY_GPU_FIELDS@ --format=csv,noheader,nounits 2>&1
   say rc gpus $?
-  apps=$($limit "$smi" --query-compute-apps=@QUERY_APPS_FIELDS@ --format=csv,noheader,nounits 2>&1)
+  $limit "$smi" --query-compute-apps=@QUERY_APPS_FIELDS@ --format=csv,noheader,nounits \
+    >"$probe_out" 2>&1
   rc=$?
   say section apps
-  [ -n "$apps" ] && printf '%s\n' "$apps"
+  # Each line as it came; the pids are the second field of the lines where it is a number.
+  pids=
+  line=
+  while IFS= read -r line || [ -n "$line" ]; do
+    printf '%s\n' "$line"
+    case $line in
+    *,*)
+      p=${line#*,}
+      p=${p#"${p%%[! ]*}"}
+      p=${p%%,*}
+      case $p in '' | *[!0-9]*) ;; *) pids=$pids${pids:+,}$p ;; esac
+      ;;
+    esac
+    line=
+  done <"$probe_out"
   say rc apps $rc
-  pids=$(printf '%s\n' "$apps" | awk -F', *' '$2 ~ /^[0-9]+$/ { printf "%s%s", sep, $2; sep = "," }')
   say section users
   if [ -n "$pids" ]; then ps -o pid=,user= -p "$pids" 2>/dev/null; fi
   say rc users 0
@@ -39,58 +55,123 @@ probe_gpustat() {
 }
 
 # --- runs -------------------------------------------------------------------------------
-# A run lives in $runs/ID: command, workdir, env.sh (written from the master's words, decoded
-# from base64 so every byte arrives as typed), pid (its process group), output.log and,
-# once it ended, exit_code. The runner below is started with setsid, so the run survives this
-# shell, the SSH session and the master. Its end is appended to $gpuq/events, which the
-# master follows with `tail -F` on another channel of the same session.
+# A run lives in files $runs/ID.NAME (all made by the shell's own redirections; a folder per
+# run would cost a mkdir process): runner ("PID START": the runner's pid and its start time;
+# made first, exclusively, so it also claims the ID), command, workdir, env.sh (written from
+# the master's words, decoded by printf '%b' so every byte arrives as typed), pid (the
+# command's process group, once started), output.log and, once it ended, exit_code. Runs
+# started by an older remote side live in a folder $runs/ID/NAME and are still answered for.
+# A run's start and end are appended to $gpuq/events, which the master follows with
+# `tail -F` on another channel of the same session.
+#
+# Launching is on every task's path, so it forks as little as it can: fields are decoded by a
+# builtin, the runner is a forked subshell of this shell (no exec: only setsid and the login
+# shell are started), files are read with `read` and written with one echo each (a reader
+# sees an empty file or the whole line, so empty counts as absent), and the launch is
+# answered without waiting for the command's pid: the "start ID PID" event brings it. The
+# runner needs no session of its own: without a terminal nothing signals this shell's group
+# when the SSH session, the link or the master goes away, and it holds no channel open (its
+# stdin and output are /dev/null).
 gpuq=$HOME/.gpuq
 runs=$gpuq/runs
+events=$gpuq/events
 mkdir -p "$runs"
-: >>"$gpuq/events"
+: >>"$events"
+# This shell's own scratch file for probe output (another shell of the account may probe too).
+probe_out=$gpuq/probe.$$
+trap 'rm -f "$probe_out"' EXIT
 
-# The runner stays outside the command's process group (the command gets its own session via
-# setsid), so killing the group never kills the runner: it still records the exit code.
-cat >"$gpuq/runner.sh" <<'RUNNER'
-d=$1
-id=${d##*/}
-echo "$$" >"$d/runner"
-wd=$(cat "$d/workdir")
-[ -n "$wd" ] || wd=$HOME
-if cd -- "$wd" 2>>"$d/output.log"; then
-  GPUQ_RUN_DIR=$d setsid bash -l -c '. "$GPUQ_RUN_DIR/env.sh" && . "$GPUQ_RUN_DIR/command"' \
-    >>"$d/output.log" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
-  echo "start $id $pid" >>"$HOME/.gpuq/events"
-  wait "$pid"
-  rc=$?
-else
-  echo "gpuq: cannot enter the workdir '$wd'" >>"$d/output.log"
-  echo 0 >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
-  rc=126
-fi
-echo "$rc" >"$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
-echo "exit $id $rc" >>"$HOME/.gpuq/events"
-RUNNER
-
-decode() { if [ "$1" = - ]; then :; else printf '%s' "$1" | base64 -d; fi; }
-
-# launch ID B64_COMMAND B64_WORKDIR B64_ENV: starts the run once; a second launch of the
-# same ID (a retry after a lost answer) reports the first one instead of starting again.
-launch() {
-  set -- $1
-  d=$runs/$1
-  say section launch
-  if mkdir "$d" 2>/dev/null; then
-    decode "$2" >"$d/command" && decode "$3" >"$d/workdir" && decode "$4" >"$d/env.sh"
-    : >"$d/output.log"
-    setsid sh "$gpuq/runner.sh" "$d" </dev/null >/dev/null 2>&1 &
-    i=0
-    while [ ! -s "$d/pid" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
-    echo "started $(cat "$d/pid" 2>/dev/null)"
+# runner PREFIX ID, in a forked subshell of this shell (a fork, no exec): enters the workdir
+# (the login set-up runs there, as the command does), starts the command in `bash -l`
+# (INTERFACE.md: profile-based conda/venv set-up works) in a session and process group of its
+# own (setsid), so that killing that group never kills the runner, and records its exit
+# code. The command is the login shell itself, so its $$ is its process group, as a script's
+# `kill -- -$$` expects.
+runner() {
+  wd=
+  IFS= read -r wd <"${1}workdir" || :
+  [ -n "$wd" ] || wd=$HOME
+  if cd -- "$wd" 2>>"${1}output.log"; then
+    GPUQ_RUN_FILES=$1 setsid bash -l -c \
+      '. "${GPUQ_RUN_FILES}env.sh" && . "${GPUQ_RUN_FILES}command"' \
+      >>"${1}output.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"${1}pid"
+    echo "start $2 $pid" >>"$events"
+    wait "$pid"
+    rc=$?
   else
-    echo "exists $(cat "$d/pid" 2>/dev/null)"
+    echo "gpuq: cannot enter the workdir '$wd'" >>"${1}output.log"
+    rc=126
+  fi
+  echo "$rc" >"${1}exit_code"
+  echo "exit $2 $rc" >>"$events"
+}
+
+# run_files ID: sets `p`, the prefix of the run's files ("$runs/ID." or, for a run of an older
+# remote side, "$runs/ID/"); false when the ID was never launched here.
+run_files() {
+  if [ -d "$runs/$1" ]; then
+    p=$runs/$1/
+    return 0
+  fi
+  p=$runs/$1.
+  [ -e "${p}runner" ]
+}
+
+# claim FILE: creates FILE only if it does not exist yet (O_EXCL, through noclobber).
+claim() {
+  set -C
+  { : >"$1"; } 2>/dev/null
+  claimed=$?
+  set +C
+  return $claimed
+}
+
+# field ESCAPED: writes a field as the master sent it: "-" is empty, anything else is text
+# for printf '%b', in which the master escaped every byte that is not a plain word character
+# as \0NNN (a builtin: no fork, and only backslash escapes are interpreted, never shell text).
+field() { [ "$1" = - ] || printf '%b' "$1"; }
+
+# proc_start PID: sets `start` to the process's start time (field 22 of /proc/PID/stat, after
+# the command name, which may hold spaces); false when there is no such process.
+proc_start() {
+  start=
+  st=
+  IFS= read -r st 2>/dev/null <"/proc/$1/stat" || [ -n "$st" ] || return 1
+  set -- ${st##*") "}
+  [ $# -ge 20 ] || return 1
+  shift 19
+  start=$1
+}
+
+# read_pid PREFIX: sets `pid` to the run's process group, empty while unknown. Never 0: kill
+# with -0 would signal this shell's own group.
+read_pid() {
+  pid=
+  IFS= read -r pid 2>/dev/null <"${1}pid" || :
+  case $pid in '' | 0 | *[!0-9]*) pid= ;; esac
+}
+
+# launch ID COMMAND WORKDIR ENV (each escaped as for `field`): starts the run once; a second
+# launch of the same ID (a retry after a lost answer) reports the first one instead of
+# starting again. Answers "started", or "exists PID" (PID empty while not yet known).
+launch() {
+  set -f
+  set -- $1
+  set +f
+  say section launch
+  if ! run_files "$1" && claim "${p}runner"; then
+    field "$2" >"${p}command" && field "$3" >"${p}workdir" && field "$4" >"${p}env.sh" &&
+      : >"${p}output.log"
+    (runner "$p" "$1") </dev/null >/dev/null 2>&1 &
+    r=$!
+    proc_start "$r" || start=
+    echo "$r $start" >"${p}runner"
+    echo "started"
+  else
+    read_pid "$p"
+    echo "exists $pid"
   fi
   say rc launch 0
 }
@@ -98,29 +179,45 @@ launch() {
 # run_state ID: "ID running PID", "ID exited CODE", "ID gone" (no code, no process) or
 # "ID unknown" (never launched here).
 run_state() {
-  d=$runs/$1
-  if [ ! -d "$d" ]; then echo "$1 unknown"; return; fi
-  if [ -s "$d/exit_code" ]; then echo "$1 exited $(cat "$d/exit_code")"; return; fi
-  pid=$(cat "$d/pid" 2>/dev/null)
+  if ! run_files "$1"; then echo "$1 unknown"; return; fi
+  if [ -s "${p}exit_code" ]; then exit_state "$1"; return; fi
+  read_pid "$p"
   if [ -n "$pid" ] && kill -s 0 -- "-$pid" 2>/dev/null; then echo "$1 running $pid"; return; fi
-  # The command is gone but its runner may not have written the code yet (a busy node can
-  # keep it waiting a while): wait up to 50 ms for it, and up to 0.5 s while the runner
-  # lives. A runner still alive after that means the run is ending, not lost.
+  # The command is gone (or not started yet) but its runner may not have written the code
+  # yet (a busy node can keep it waiting a while): wait up to 50 ms for it, and up to 0.5 s
+  # while the runner lives. A runner still alive after that means the run is ending, not lost.
   i=0
-  while [ ! -s "$d/exit_code" ] && [ $i -lt 50 ] && { [ $i -lt 5 ] || runner_alive "$d"; }; do
+  while [ ! -s "${p}exit_code" ] && [ $i -lt 50 ] && { [ $i -lt 5 ] || runner_alive "$p"; }; do
     sleep 0.01
     i=$((i + 1))
   done
-  if [ -s "$d/exit_code" ]; then echo "$1 exited $(cat "$d/exit_code")"; return; fi
-  if runner_alive "$d"; then echo "$1 running $pid"; else echo "$1 gone"; fi
+  if [ -s "${p}exit_code" ]; then exit_state "$1"; return; fi
+  read_pid "$p"
+  if runner_alive "$p"; then echo "$1 running $pid"; else echo "$1 gone"; fi
 }
 
-# runner_alive DIR: the runner of the run in DIR is still running. Its command line names
-# the run folder, so a pid reused by another process does not count.
+exit_state() {
+  code=
+  IFS= read -r code <"${p}exit_code" || :
+  echo "$1 exited $code"
+}
+
+# runner_alive PREFIX: the runner of the run whose files start with PREFIX is still running.
+# Its pid and start time must both match, so a pid reused by another process does not count.
+# (Runs started by an older remote side have only the pid, and a runner.sh whose command line
+# names the folder.)
 runner_alive() {
-  r=$(cat "$1/runner" 2>/dev/null)
-  [ -n "$r" ] || return 1
-  case "$(tr '\0' ' ' <"/proc/$r/cmdline" 2>/dev/null)" in
+  rl=
+  IFS= read -r rl 2>/dev/null <"${1}runner" || :
+  set -f
+  set -- "${1%/}" $rl
+  set +f
+  [ $# -ge 2 ] || return 1
+  if [ $# -ge 3 ]; then
+    proc_start "$2" && [ "$start" = "$3" ]
+    return
+  fi
+  case "$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" in
   *"runner.sh $1 "*) return 0 ;;
   *) return 1 ;;
   esac
@@ -133,7 +230,8 @@ signal_runs() {
   shift
   say section runs
   for id in "$@"; do
-    pid=$(cat "$runs/$id/pid" 2>/dev/null)
+    pid=
+    run_files "$id" && read_pid "$p"
     [ -n "$pid" ] && kill -s "$sig" -- "-$pid" 2>/dev/null
     if [ -n "$pid" ] && kill -s 0 -- "-$pid" 2>/dev/null; then
       echo "$id alive"
@@ -148,11 +246,24 @@ signal_runs() {
 # so that no output can break the framing; then the file's size.
 read_log() {
   set -- $1
-  f=$runs/$1/output.log
+  f=
+  run_files "$1" && f=${p}output.log
   say section log
-  if [ -f "$f" ]; then tail -c "+$(($2 + 1))" "$f" | head -c "$3" | base64 -w 0; echo; fi
+  # An empty log (the common case at a run's end) costs no process at all.
+  if [ -n "$f" ] && [ -s "$f" ]; then
+    tail -c "+$(($2 + 1))" "$f" | head -c "$3" | base64 -w 0
+    echo
+  elif [ -n "$f" ] && [ -f "$f" ]; then
+    echo
+  fi
   say section size
-  if [ -f "$f" ]; then wc -c <"$f"; else echo -1; fi
+  if [ -n "$f" ] && [ -s "$f" ]; then
+    wc -c <"$f"
+  elif [ -n "$f" ] && [ -f "$f" ]; then
+    echo 0
+  else
+    echo -1
+  fi
   say rc size 0
 }
 

@@ -38,8 +38,7 @@ Result<std::string> Sha256Of(ssh_key key) {
 
 Result<KeyPtr> ImportPrivateKey(const std::string& key_text) {
   ssh_key key = nullptr;
-  if (ssh_pki_import_privkey_base64(key_text.c_str(), nullptr, nullptr, nullptr, &key) !=
-      SSH_OK) {
+  if (ssh_pki_import_privkey_base64(key_text.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
     return Status::InvalidArgument(
         "not a private key libssh can read (OpenSSH or PEM, without passphrase)", "private_key");
   }
@@ -59,35 +58,24 @@ class SshConnection final : public NodeConnection {
 
   Result<RemoteReply> Call(std::string_view verb, std::string_view arg, Millis timeout) override {
     uint64_t seq = ++next_seq_;
-    std::string request = FormatRequest(seq, verb, arg);
-    if (ssh_channel_write(channel_, request.data(), static_cast<uint32_t>(request.size())) !=
-        static_cast<int>(request.size())) {
-      return Status::Unavailable(std::string("write to node failed: ") + ssh_get_error(session_));
+    Status sent = Write(FormatRequest(seq, verb, arg));
+    if (!sent.ok()) return sent;
+    return WaitReply(seq, timeout);
+  }
+
+  Status CallAll(std::span<const RemoteRequest> requests,
+                 const std::function<void(size_t, RemoteReply)>& on_reply) override {
+    uint64_t first_seq = next_seq_ + 1;
+    std::string lines;
+    for (const RemoteRequest& r : requests) lines += FormatRequest(++next_seq_, r.verb, r.arg);
+    Status sent = Write(lines);
+    if (!sent.ok()) return sent;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      Result<RemoteReply> reply = WaitReply(first_seq + i, requests[i].timeout);
+      if (!reply.ok()) return reply.status();
+      on_reply(i, std::move(*reply));
     }
-    const auto deadline = SteadyClock::now() + timeout;
-    std::array<char, 16384> buf;
-    while (true) {
-      if (auto reply = reader_.Take(seq)) return std::move(*reply);
-      auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now());
-      if (left <= Millis(0)) {
-        return Status::Timeout("no answer from the node within " +
-                               std::to_string(timeout.count()) + " ms");
-      }
-      int n = ssh_channel_read_timeout(channel_, buf.data(), buf.size(), 0,
-                                       static_cast<int>(std::min<int64_t>(left.count(), 250)));
-      if (n == SSH_ERROR) {
-        return Status::Unavailable(std::string("read from node failed: ") +
-                                   ssh_get_error(session_));
-      }
-      if (n > 0) {
-        reader_.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
-        continue;
-      }
-      if (ssh_channel_is_eof(channel_) || ssh_channel_is_closed(channel_)) {
-        return Status::Unavailable("the remote side exited");
-      }
-      DrainStderr();
-    }
+    return Status::Ok();
   }
 
   int PollFd() const override { return ssh_get_fd(session_); }
@@ -124,6 +112,43 @@ class SshConnection final : public NodeConnection {
   }
 
  private:
+  Status Write(const std::string& bytes) {
+    if (ssh_channel_write(channel_, bytes.data(), static_cast<uint32_t>(bytes.size())) !=
+        static_cast<int>(bytes.size())) {
+      return Status::Unavailable(std::string("write to node failed: ") + ssh_get_error(session_));
+    }
+    return Status::Ok();
+  }
+
+  // Reads until the reply to `seq` is complete. Replies to earlier requests still unread are
+  // dropped with the bytes before it (ReplyReader::Take), so take replies in order.
+  Result<RemoteReply> WaitReply(uint64_t seq, Millis timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    std::array<char, 16384> buf;
+    while (true) {
+      if (auto reply = reader_.Take(seq)) return std::move(*reply);
+      auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now());
+      if (left <= Millis(0)) {
+        return Status::Timeout("no answer from the node within " + std::to_string(timeout.count()) +
+                               " ms");
+      }
+      int n = ssh_channel_read_timeout(channel_, buf.data(), buf.size(), 0,
+                                       static_cast<int>(std::min<int64_t>(left.count(), 250)));
+      if (n == SSH_ERROR) {
+        return Status::Unavailable(std::string("read from node failed: ") +
+                                   ssh_get_error(session_));
+      }
+      if (n > 0) {
+        reader_.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
+        continue;
+      }
+      if (ssh_channel_is_eof(channel_) || ssh_channel_is_closed(channel_)) {
+        return Status::Unavailable("the remote side exited");
+      }
+      DrainStderr();
+    }
+  }
+
   // The remote side sends its tools' errors to stdout; anything on stderr (profile noise)
   // is read and dropped so the channel window never fills.
   void DrainStderr() {
@@ -212,8 +237,8 @@ Result<std::unique_ptr<NodeConnection>> SshTransport::Connect(const ConnectParam
     events = ssh_channel_new(session);
     if (events == nullptr || ssh_channel_open_session(events) != SSH_OK ||
         ssh_channel_request_exec(events, kFollow) != SSH_OK) {
-      return fail(Status::Unavailable(std::string("cannot follow run events: ") +
-                                      ssh_get_error(session)));
+      return fail(
+          Status::Unavailable(std::string("cannot follow run events: ") + ssh_get_error(session)));
     }
   }
   return std::unique_ptr<NodeConnection>(new SshConnection(session, channel, events));

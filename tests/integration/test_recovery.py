@@ -88,14 +88,10 @@ class RecoveryTest(unittest.TestCase):
                 return t if t["status"] == "running" and t["runs"][0]["pid"] else None
             run = wait_for(running, timeout=15)["runs"][0]
             master.stop(signal.SIGKILL)
-            # The node "reboots": the runner and the command die without an exit code.
-            for proc in Path("/proc").iterdir():
-                try:
-                    cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-                except OSError:
-                    continue
-                if any(arg.endswith(b"/.gpuq/runs/%d" % run["id"]) for arg in cmdline):
-                    os.kill(int(proc.name), signal.SIGKILL)
+            # The node "reboots": the runner and the command die without an exit code. The
+            # run's runner file holds "PID START" of the runner.
+            runner = Path(cluster.nodes[0]["home"]) / ".gpuq/runs" / ("%d.runner" % run["id"])
+            os.kill(int(runner.read_text().split()[0]), signal.SIGKILL)
             os.killpg(run["pid"], signal.SIGKILL)
             master.start()
             token = master.login()
