@@ -94,8 +94,10 @@ def makespan_rows(size, raw):
     raw["makespan"] = r
     limit = r["ideal_s"] * 1.03
     h = r["handover_on_a_gpu"] or {}
-    note = "first start %.0f ms, handover on a GPU p50 %.0f ms, max %.0f ms" % (
-        1000 * r["first_start_after_s"], h.get("p50_ms", 0), h.get("max_ms", 0))
+    note = ("first start %.0f ms (a first task, opening the account's link: %.0f ms), "
+            "handover on a GPU p50 %.0f ms, max %.0f ms") % (
+        1000 * r["first_start_after_s"], 1000 * r["first_task_cold_s"], h.get("p50_ms", 0),
+        h.get("max_ms", 0))
     return [row("%d x sleep %s on 8 GPUs (ideal %d s)" % (r["tasks"], r["sleep_s"], r["ideal_s"]),
                 "%.2f s" % r["makespan_s"], "<= %.1f s" % limit, r["makespan_s"] <= limit, r,
                 note=note, key="makespan")]

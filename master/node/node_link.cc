@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "master/node/remote_protocol.h"
 
 namespace gpuq {
@@ -61,6 +63,7 @@ steady_clock::time_point NodeLinkCore::Step() {
   if (now < next_probe_) return next_probe_;
 
   // Probes keep a fixed cadence; a slow probe pushes the next one, it never piles them up.
+  last_probe_ = now;
   next_probe_ += config_.interval;
   if (next_probe_ <= now) next_probe_ = now + config_.interval;
 
@@ -85,6 +88,11 @@ steady_clock::time_point NodeLinkCore::Step() {
   double rtt_ms = std::chrono::duration<double, std::milli>(answered - now).count();
   listener_->OnSample(config_.id, sample, rtt_ms);
   return next_probe_;
+}
+
+void NodeLinkCore::ProbeNow() {
+  steady_clock::time_point soonest = std::max(clock_->NowSteady(), last_probe_ + kMinProbeGap);
+  next_probe_ = std::min(next_probe_, soonest);
 }
 
 NodeLink::NodeLink(NodeLinkConfig config, NodeTransport* transport, const Clock* clock,

@@ -59,8 +59,11 @@ class NodeLinkCore {
   // Does what is due (connect, probe) and returns when it wants to be called again.
   std::chrono::steady_clock::time_point Step();
 
-  // The next Step() probes at once (e.g. a run just ended here: its GPUs may be free).
-  void ProbeNow() { next_probe_ = clock_->NowSteady(); }
+  // The next Step() probes at once (e.g. a run just ended here: its GPUs may be free), or
+  // kMinProbeGap after the last probe began: a node whose runs end by the dozen each second
+  // is probed a few times a second, not once per end (each probe costs the node a few ms).
+  void ProbeNow();
+  static constexpr std::chrono::milliseconds kMinProbeGap{100};
 
   bool connected() const { return connection_ != nullptr; }
   std::chrono::milliseconds current_backoff() const { return backoff_; }
@@ -77,6 +80,7 @@ class NodeLinkCore {
   std::chrono::milliseconds backoff_;
   bool blocked_on_host_key_ = false;
   std::chrono::steady_clock::time_point next_probe_{};
+  std::chrono::steady_clock::time_point last_probe_{};  // when the last probe began
 };
 
 // Runs a NodeLinkCore on its own thread, so a node that hangs delays only itself.

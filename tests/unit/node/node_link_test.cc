@@ -210,6 +210,20 @@ TEST_F(NodeLinkCoreTest, ProbeNowSkipsTheRestOfTheInterval) {
   EXPECT_EQ(listener_.samples.size(), 2u);
 }
 
+TEST_F(NodeLinkCoreTest, ProbeNowRightAfterAProbeWaitsForTheMinimumGap) {
+  NodeLinkCore core(Config(), &transport_, &clock_, &listener_);
+  core.Step();  // connects and probes
+  clock_.Advance(milliseconds(30));
+  core.ProbeNow();  // runs ending one after another on a busy node
+  auto next = core.Step();
+  EXPECT_EQ(listener_.samples.size(), 1u);
+  EXPECT_EQ(next - clock_.NowSteady(), NodeLinkCore::kMinProbeGap - milliseconds(30));
+  core.ProbeNow();  // asking again changes nothing
+  clock_.Advance(NodeLinkCore::kMinProbeGap - milliseconds(30));
+  core.Step();
+  EXPECT_EQ(listener_.samples.size(), 2u);
+}
+
 TEST_F(NodeLinkCoreTest, GpustatProbeIsAskedForByName) {
   NodeLinkConfig config = Config();
   config.probe = "gpustat";
