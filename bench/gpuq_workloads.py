@@ -6,6 +6,7 @@ Each function returns a dict of raw figures; bench.py turns them into table rows
 
 import http.client
 import json
+import os
 import re
 import shutil
 import sys
@@ -28,7 +29,8 @@ ENDED = ("succeeded", "failed", "cancelled", "timed_out", "lost")
 
 @contextmanager
 def marks_folder():
-    path = Path(tempfile.mkdtemp(prefix="gpuq-bench-marks-"))
+    # Beside the simulated nodes' folders: the tasks write their stamps on the nodes' disk.
+    path = Path(tempfile.mkdtemp(prefix="gpuq-bench-marks-", dir=os.environ.get("GPUQ_SIM_DIR")))
     try:
         yield path
     finally:

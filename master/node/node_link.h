@@ -63,7 +63,7 @@ class NodeLinkCore {
   // kMinProbeGap after the last probe began: a node whose runs end by the dozen each second
   // is probed a few times a second, not once per end (each probe costs the node a few ms).
   void ProbeNow();
-  static constexpr std::chrono::milliseconds kMinProbeGap{100};
+  static constexpr std::chrono::milliseconds kMinProbeGap{250};
 
   bool connected() const { return connection_ != nullptr; }
   std::chrono::milliseconds current_backoff() const { return backoff_; }

@@ -150,7 +150,9 @@ class SimCluster:
         return False
 
     def start_cluster(self):
-        self.base = Path(tempfile.mkdtemp(prefix="gpuq-sim-"))
+        # GPUQ_SIM_DIR: where the nodes' folders (their homes, runs and logs) go; default the
+        # system's temporary folder.
+        self.base = Path(tempfile.mkdtemp(prefix="gpuq-sim-", dir=os.environ.get("GPUQ_SIM_DIR")))
         self._watchdog = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG, str(NODES_SH), str(self.base), "keep" if self.keep else "rm"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -201,10 +201,10 @@ TEST_F(NodeLinkCoreTest, ConfigErrorIsReportedWithoutConnecting) {
 TEST_F(NodeLinkCoreTest, ProbeNowSkipsTheRestOfTheInterval) {
   NodeLinkCore core(Config(), &transport_, &clock_, &listener_);
   core.Step();
-  clock_.Advance(milliseconds(100));
+  clock_.Advance(milliseconds(300));
   auto next = core.Step();  // nothing due: waits for the interval
   EXPECT_EQ(listener_.samples.size(), 1u);
-  EXPECT_EQ(next - clock_.NowSteady(), milliseconds(900));
+  EXPECT_EQ(next - clock_.NowSteady(), milliseconds(700));
   core.ProbeNow();
   core.Step();
   EXPECT_EQ(listener_.samples.size(), 2u);
