@@ -34,59 +34,64 @@ void Pass::ExplainUnplaced(const std::vector<Unplaced>& unplaced, std::vector<st
   // Reasons describe the pass's final state, every placement included: what a waiting task
   // meets now, and what the next pass will see. Capacity only shrinks within a pass, so a
   // task that did not fit when its turn came does not fit at the end either. A reason
-  // depends only on the task's class, its size and whether the reservation applies to it
-  // or held it back, so each one is built once.
-  // The closest nodes are found in one scan for every task of a class, size, utilisation
-  // need and reservation state, whatever memory each needs (`needs`, then `closest`).
-  using Group = std::tuple<const void*, int, int, bool>;
-  auto group_of = [](const Unplaced& u) {
-    const TaskRequest& t = *u.task.task;
-    return Group{u.failures, t.gpus, t.util_pct, u.task.reservation != nullptr};
-  };
+  // depends only on the task's class, size and share flag and on whether the reservation
+  // applies to it or held it back, so each one is built once.
+  // Tasks of a class, size, utilisation need, share flag (reasons mention it) and
+  // reservation state form a group: one scan finds the closest nodes for all the memory
+  // needs in it (`needs`, `closest`), and each need's reason is built once (`texts_at`); the
+  // one for tasks held back by the reservation too.
+  using GroupKey = std::tuple<const void*, int, int, bool, bool>;
   struct GroupHash {
-    size_t operator()(const Group& g) const {
-      auto [failures, gpus, util, reserved] = g;
+    size_t operator()(const GroupKey& g) const {
+      auto [failures, gpus, util, share, reserved] = g;
       return std::hash<const void*>()(failures) ^ (static_cast<size_t>(gpus) << 20) ^
-             (static_cast<size_t>(util) << 8) ^ (reserved ? 1 : 0);
+             (static_cast<size_t>(util) << 8) ^ (share ? 2 : 0) ^ (reserved ? 1 : 0);
     }
   };
-  std::unordered_map<Group, std::vector<int64_t>, GroupHash> needs;
-  for (const Unplaced& u : unplaced) {
-    if (!u.held_back) needs[group_of(u)].push_back(u.task.task->mem_mib);
-  }
-  for (auto& [group, of] : needs) {
-    std::sort(of.begin(), of.end());
-    of.erase(std::unique(of.begin(), of.end()), of.end());
-  }
-  std::unordered_map<Group, std::vector<Closest>, GroupHash> closest;
-  using Shape = std::tuple<Group, int64_t, bool>;  // and memory need, held back
-  struct ShapeHash {
-    size_t operator()(const Shape& s) const {
-      return GroupHash()(std::get<0>(s)) * 31 + std::hash<int64_t>()(std::get<1>(s)) * 2 +
-             (std::get<2>(s) ? 1 : 0);
-    }
+  struct Group {
+    std::vector<int64_t> needs;    // ascending, distinct once sorted
+    std::vector<Closest> closest;  // per need, found for the first task explained
+    std::vector<size_t> texts_at;  // per need, a position in `texts`
+    size_t held_back_at = SIZE_MAX;
   };
-  std::unordered_map<Shape, size_t, ShapeHash> explained;
-  for (const Unplaced& u : unplaced) {
+  constexpr size_t kNone = SIZE_MAX;
+  std::unordered_map<GroupKey, Group, GroupHash> groups;
+  std::vector<Group*> group_of(unplaced.size());
+  for (size_t i = 0; i < unplaced.size(); ++i) {
+    const Unplaced& u = unplaced[i];
     const TaskRequest& t = *u.task.task;
-    Group group = group_of(u);
-    auto [it, added] = explained.try_emplace({group, t.mem_mib, u.held_back}, 0);
-    if (added) {
+    Group& g = groups[{u.failures, t.gpus, t.util_pct, t.share, u.task.reservation != nullptr}];
+    if (!u.held_back) g.needs.push_back(t.mem_mib);
+    group_of[i] = &g;
+  }
+  for (auto& [key, g] : groups) {
+    std::sort(g.needs.begin(), g.needs.end());
+    g.needs.erase(std::unique(g.needs.begin(), g.needs.end()), g.needs.end());
+    g.texts_at.assign(g.needs.size(), kNone);
+  }
+  for (size_t i = 0; i < unplaced.size(); ++i) {
+    const Unplaced& u = unplaced[i];
+    Group& g = *group_of[i];
+    size_t* at = &g.held_back_at;
+    size_t k = 0;
+    if (!u.held_back) {
+      k = static_cast<size_t>(
+          std::lower_bound(g.needs.begin(), g.needs.end(), u.task.task->mem_mib) - g.needs.begin());
+      at = &g.texts_at[k];
+    }
+    if (*at == kNone) {
       if (u.held_back) {
         texts.push_back(HeldBackReason(*u.task.reservation));
       } else {
-        const std::vector<int64_t>& of = needs[group];
-        auto [found, first] = closest.try_emplace(group);
-        if (first) found->second = FindClosest(u.task, u.failures, of);
-        auto k = std::lower_bound(of.begin(), of.end(), t.mem_mib) - of.begin();
-        texts.push_back(Explain(u.task, found->second[static_cast<size_t>(k)]));
+        if (g.closest.empty()) g.closest = FindClosest(u.task, u.failures, g.needs);
+        texts.push_back(Explain(u.task, g.closest[k]));
       }
-      it->second = texts.size() - 1;
+      *at = texts.size() - 1;
     }
     if (u.note.empty()) {
-      text_of[u.pos] = it->second;
+      text_of[u.pos] = *at;
     } else {
-      texts.push_back(texts[it->second] + u.note);
+      texts.push_back(texts[*at] + u.note);
       text_of[u.pos] = texts.size() - 1;
     }
   }

@@ -313,6 +313,19 @@ TEST(PlacementTest, ShareWithoutMemoryFailingDoesNotBlockASharingTask) {
   EXPECT_EQ(Outcome(snapshot, d, 2), "n1[0]");
 }
 
+TEST(PlacementTest, TasksAlikeButForTheShareFlagGetTheirOwnReasons) {
+  ClusterSnapshot snapshot =
+      MakeCluster().Node(MakeNode("n1").Gpus(1).Held(0, MakeRun(7, 3).Share(10 * kGiB)));
+  PolicyOptions no_reservation;
+  no_reservation.reserve_when_start_unknown = false;
+  Decision d = Sched(snapshot, {MakeTask(1).Share(), MakeTask(2)}, no_reservation);
+  EXPECT_EQ(Outcome(snapshot, d, 1),
+            "waiting: node n1: 0 of 1 GPUs free (gpu 0: held by run 7 of task 3; a task without "
+            "a memory need cannot share)");
+  EXPECT_EQ(Outcome(snapshot, d, 2),
+            "waiting: node n1: 0 of 1 GPUs free (gpu 0: held by run 7 of task 3)");
+}
+
 TEST(PlacementTest, EveryQueuedTaskIsPlacedOrWaits) {
   ClusterSnapshot snapshot = MakeCluster().Node(MakeNode("n1").Gpus(2));
   std::vector<TaskRequest> queue;
