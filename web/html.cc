@@ -70,4 +70,14 @@ Html& Html::Hidden(std::string_view name, std::string_view value) {
   return *this;
 }
 
+void FieldError(Html& h, const std::map<std::string, std::string>& errors, std::string_view field) {
+  if (auto it = errors.find(std::string(field)); it != errors.end()) {
+    h.Raw("<span class=\"field-error\" data-field=\"")
+        .Text(field)
+        .Raw("\">")
+        .Text(it->second)
+        .Raw("</span>");
+  }
+}
+
 }  // namespace gpuq

@@ -5,6 +5,7 @@
 // through Text() (escaped), markup written by gpuq through Raw(). Pure; never throws.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,10 @@ class Html {
  private:
   std::string out_;
 };
+
+// The error of form field `field`, if `errors` has one, as the span the forms and the
+// browser test look for (class field-error, data-field naming the field).
+void FieldError(Html& h, const std::map<std::string, std::string>& errors, std::string_view field);
 
 }  // namespace gpuq
 

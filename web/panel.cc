@@ -97,21 +97,25 @@ httplib::Server::Handler PanelForm(WebContext* ctx, Role role, PanelRoute route)
                                 PanelRequest& pr) { route(ctx, req, res, pr); });
 }
 
-void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Request& req,
-               std::string_view title, std::string_view active, const std::string& body,
-               int status) {
-  const Translator& t = pr.t;
-  Html h;
+void DocumentHead(Html& h, const Translator& t, std::string_view title) {
   h.Raw("<!doctype html><html lang=\"")
       .Raw(t.lang() == "zh" ? "zh-CN" : "en")
       .Raw(
           "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
           "content=\"width=device-width, initial-scale=1\"><title>")
       .Text(title)
-      .Raw(
-          " · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\">"
-          "<script src=\"/admin/static/panel.js\" defer></script></head><body>"
-          "<header class=\"top\"><a class=\"brand\" href=\"/admin\">gpuq</a><nav>");
+      .Raw(" · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\">");
+}
+
+void ReplyPage(httplib::Response& res, const PanelRequest& pr, const httplib::Request& req,
+               std::string_view title, std::string_view active, const std::string& body,
+               int status) {
+  const Translator& t = pr.t;
+  Html h;
+  DocumentHead(h, t, title);
+  h.Raw(
+      "<script src=\"/admin/static/panel.js\" defer></script></head><body>"
+      "<header class=\"top\"><a class=\"brand\" href=\"/admin\">gpuq</a><nav>");
   for (const NavItem& item : kNav) {
     if (item.admin_only && !pr.admin()) continue;
     h.Raw("<a href=\"")

@@ -64,6 +64,9 @@ void ReplyPanelError(httplib::Response& res, int status, std::string_view messag
 void RedirectTo(httplib::Response& res, std::string location, std::string_view msg = {},
                 std::string_view err = {});
 
+// "<!doctype html>...<title>TITLE · gpuq</title>" and the stylesheet: every panel page's
+// start, up to the rest of its <head>.
+void DocumentHead(Html& h, const Translator& t, std::string_view title);
 // The form's CSRF field for this session.
 void CsrfField(Html& h, const PanelRequest& pr);
 // A form value ("" when absent); trims nothing: what was typed is kept.

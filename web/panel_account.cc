@@ -26,15 +26,7 @@ struct AccountForm {
   std::optional<std::string> email, notify_default;
 };
 
-void Error(Html& h, const AccountForm& f, const char* field) {
-  if (auto it = f.errors.find(field); it != f.errors.end()) {
-    h.Raw("<span class=\"field-error\" data-field=\"")
-        .Raw(field)
-        .Raw("\">")
-        .Text(it->second)
-        .Raw("</span>");
-  }
-}
+void Error(Html& h, const AccountForm& f, const char* field) { FieldError(h, f.errors, field); }
 
 // E-mail notifications: the user's address and what new tasks do by default.
 void NotificationsCard(WebContext* ctx, Html& h, const PanelRequest& pr, const AccountForm& f) {

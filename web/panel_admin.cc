@@ -72,15 +72,7 @@ void UsersPage(WebContext* ctx, const httplib::Request& req, httplib::Response& 
           "</h2>"
           "<form method=\"post\" action=\"/admin/users\" class=\"form\" id=\"user-form\">");
   CsrfField(h, pr);
-  auto error = [&](const char* field) {
-    if (auto it = f.errors.find(field); it != f.errors.end()) {
-      h.Raw("<span class=\"field-error\" data-field=\"")
-          .Raw(field)
-          .Raw("\">")
-          .Text(it->second)
-          .Raw("</span>");
-    }
-  };
+  auto error = [&](const char* field) { FieldError(h, f.errors, field); };
   h.Hidden("action", "create")
       .Raw("<label>")
       .Text(t("login.username"))
@@ -196,13 +188,7 @@ void SettingsPage(WebContext* ctx, const httplib::Request& req, httplib::Respons
           .Raw("\" value=\"")
           .Text(value)
           .Raw("\">");
-      if (err != errors.end()) {
-        h.Raw("<span class=\"field-error\" data-field=\"")
-            .Text(field.key)
-            .Raw("\">")
-            .Text(err->second)
-            .Raw("</span>");
-      }
+      FieldError(h, errors, field.key);
       if (!field.help_key.empty())
         h.Raw("<small class=\"muted\">").Text(t(field.help_key)).Raw("</small>");
       h.Raw("</label>");

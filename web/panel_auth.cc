@@ -24,16 +24,10 @@ void LoginPage(WebContext* ctx, const httplib::Request& req, httplib::Response& 
   std::string csrf = RandomUrlSafeToken(24);
   res.set_header("Set-Cookie", SetCookieValue(kLoginCsrfCookie, csrf, 3600, ctx->tls));
   Html h;
-  h.Raw("<!doctype html><html lang=\"")
-      .Raw(t.lang() == "zh" ? "zh-CN" : "en")
-      .Raw(
-          "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-          "content=\"width=device-width, initial-scale=1\"><title>")
-      .Text(t("login.title"))
-      .Raw(
-          " · gpuq</title><link rel=\"stylesheet\" href=\"/admin/static/panel.css\"></head>"
-          "<body><main class=\"narrow\"><h1 class=\"brand-big\">gpuq</h1><form method=\"post\" "
-          "action=\"/admin/login\" class=\"card form\">")
+  DocumentHead(h, t, t("login.title"));
+  h.Raw(
+       "</head><body><main class=\"narrow\"><h1 class=\"brand-big\">gpuq</h1><form method=\"post\" "
+       "action=\"/admin/login\" class=\"card form\">")
       .Hidden("csrf_token", csrf)
       .Hidden("next", SafeNext(FormValue(req, "next")));
   if (!error.empty()) h.Raw("<p class=\"flash error\" id=\"login-error\">").Text(error).Raw("</p>");

@@ -67,12 +67,7 @@ void Field(Html& h, const Translator& t, const NodeForm& f, const char* name, co
       .Raw("\" ")
       .Raw(extra)
       .Raw(">");
-  if (err != f.errors.end())
-    h.Raw("<span class=\"field-error\" data-field=\"")
-        .Raw(name)
-        .Raw("\">")
-        .Text(err->second)
-        .Raw("</span>");
+  FieldError(h, f.errors, name);
   h.Raw("</label>");
 }
 

@@ -30,17 +30,6 @@ struct NotifyPageForm {
   TargetForm target;
 };
 
-void FieldError(Html& h, const std::map<std::string, std::string>& errors,
-                const std::string& field) {
-  if (auto it = errors.find(field); it != errors.end()) {
-    h.Raw("<span class=\"field-error\" data-field=\"")
-        .Text(field)
-        .Raw("\">")
-        .Text(it->second)
-        .Raw("</span>");
-  }
-}
-
 // "from the master's start" / "set here", after a field's label.
 void SourceTag(Html& h, const Translator& t, const std::string& source) {
   if (source.empty()) return;

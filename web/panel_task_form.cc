@@ -158,15 +158,7 @@ void Label(Html& h, const TaskForm& f, const Translator& t, const char* field, c
       .Text(t(label));
 }
 
-void Error(Html& h, const TaskForm& f, const char* field) {
-  if (auto it = f.errors.find(field); it != f.errors.end()) {
-    h.Raw("<span class=\"field-error\" data-field=\"")
-        .Raw(field)
-        .Raw("\">")
-        .Text(it->second)
-        .Raw("</span>");
-  }
-}
+void Error(Html& h, const TaskForm& f, const char* field) { FieldError(h, f.errors, field); }
 
 void Input(Html& h, const TaskForm& f, const Translator& t, const char* field, const char* label,
            const std::string& value, const char* extra = "") {

@@ -204,15 +204,20 @@ Status Notifier::Deliver(const NotificationRow& m, const NotifySettings& setting
   return sender_->PostJson(m.recipient, m.format, m.body);
 }
 
+NotifyFacts Notifier::TestFacts(const NotifySettings& settings) const {
+  NotifyFacts f;
+  f.event = "test";
+  f.at = clock_->NowUnixMs();
+  if (!settings.public_url.empty()) f.link = settings.public_url + "/admin/settings";
+  return f;
+}
+
 Status Notifier::SendTest(int64_t target_id) {
   Result<NotifyTargetRow> target = NotifyTargetStore(db_, clock_).Get(target_id);
   if (!target.ok()) return target.status();
   Result<NotifySettings> settings = Settings();
   if (!settings.ok()) return settings.status();
-  NotifyFacts f;
-  f.event = "test";
-  f.at = clock_->NowUnixMs();
-  if (!settings->public_url.empty()) f.link = settings->public_url + "/admin/settings";
+  NotifyFacts f = TestFacts(*settings);
   if (target->kind == "email") {
     EmailMessage e = RenderEmail(f);
     return sender_->SendMail(settings->smtp, {target->address, e.subject, e.body, ""});
@@ -224,11 +229,7 @@ Status Notifier::SendTest(int64_t target_id) {
 Status Notifier::SendTestMail(const std::string& to) {
   Result<NotifySettings> settings = Settings();
   if (!settings.ok()) return settings.status();
-  NotifyFacts f;
-  f.event = "test";
-  f.at = clock_->NowUnixMs();
-  if (!settings->public_url.empty()) f.link = settings->public_url + "/admin/settings";
-  EmailMessage e = RenderEmail(f);
+  EmailMessage e = RenderEmail(TestFacts(*settings));
   return sender_->SendMail(settings->smtp, {to, e.subject, e.body, ""});
 }
 

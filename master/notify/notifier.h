@@ -69,6 +69,8 @@ class Notifier {
   Status SendTestMail(const std::string& to);
 
  private:
+  // What a test message says: now, linking to the settings page.
+  NotifyFacts TestFacts(const NotifySettings& settings) const;
   void Loop();
   void DispatchEvents();
   void DeliverDue();
